@@ -155,8 +155,11 @@ void *mem_sbrk(intptr_t incr) {
             heap.open_end = new_open_end;
         }
         heap.brk = new_brk;
-        // Fresh memory holds garbage as far as the allocator may assume.
+        // Fresh memory holds garbage as far as the allocator may assume. Valgrind makes a page
+        // accessible when mprotect opens it, so the rest of the last page is closed again:
+        // the break, not the page, is where the heap ends.
         VALGRIND_MAKE_MEM_UNDEFINED(old_brk, grow);
+        VALGRIND_MAKE_MEM_NOACCESS(new_brk, static_cast<std::size_t>(heap.open_end - new_brk));
         if (size + grow > heap.peak) heap.peak = size + grow;
     }
     ++heap.calls;

@@ -1,0 +1,100 @@
+/**
+ * @file replay.h
+ * @brief Replays a trace on an allocator and checks every request.
+ *
+ * A replay runs in up to three passes over the same trace, each starting from an empty heap
+ * (mem_reset() then the allocator's mm_init()):
+ *
+ * 1. **Check.** Every request is made and its answer checked: the payload is aligned, lies
+ *    inside [mem_heap_lo(), mem_heap_hi()], overlaps no live block, and is as large as asked
+ *    (every payload is filled with a pattern unique to the block, verified before it is freed
+ *    or reallocated and at the end; the first and last bytes of the neighbouring blocks are
+ *    verified after every request, so a request that writes into a neighbour is caught at
+ *    once). mm_realloc must keep the old prefix and mm_calloc must return zeroes. The first
+ *    failure stops the pass and is reported with the request, the reason and a map of the heap
+ *    around the bad block. The same pass measures utilization for allocators on memlib.
+ * 2. **Measure** (allocators not on memlib, i.e. glibc): the requests alone, sampling the
+ *    allocator's own heap size after each, for utilization.
+ * 3. **Time.** The requests alone, checks off, repeated; throughput is the median.
+ *
+ * replay_isolated() runs all of it in a child process, so an allocator that crashes or loops
+ * forever costs a verdict ("crashed with SIGSEGV at request 120"), never the caller.
+ */
+#ifndef HEAPLAB_REPLAY_H
+#define HEAPLAB_REPLAY_H
+
+#include "heaplab/allocator.h"
+#include "heaplab/trace.h"
+
+#include <atomic>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace heaplab {
+
+/** @brief How to replay. */
+struct ReplayOptions {
+    std::size_t alignment = 16;     ///< every payload must be aligned to this (8 for classic labs)
+    bool check = true;              ///< run the check pass
+    bool time = true;               ///< run the timing pass
+    int timing_runs = 3;            ///< timing pass repetitions; throughput is their median
+    std::size_t heap_cap = 0;       ///< cap for mem_sbrk (0: the default, the whole reservation)
+    std::size_t edge_bytes = 64;    ///< bytes at each end of a neighbour verified after a request
+    double timeout_seconds = 120;   ///< replay_isolated(): the child is killed after this
+};
+
+/** @brief The first thing that went wrong. */
+struct ReplayFailure {
+    std::size_t op_index = 0;  ///< 0-based index of the request in Trace::ops
+    std::string op;            ///< the request as a trace line, e.g. "a 7 40" ("" before any)
+    std::size_t line = 0;      ///< its line in the trace file (0 if unknown)
+    std::string reason;        ///< what was wrong, what was expected and what came back
+    std::string heap_map;      ///< live blocks around the bad one ("" when not relevant)
+};
+
+/** @brief The outcome of replaying one trace on one allocator. */
+struct ReplayResult {
+    std::string allocator;
+    std::string trace;                     ///< the trace's name
+    std::string path;                      ///< the trace's file
+    std::size_t ops = 0;                   ///< requests in the trace
+    bool ok = false;                       ///< every check passed
+    std::optional<ReplayFailure> failure;  ///< set when !ok
+    std::size_t peak_live_bytes = 0;       ///< the most payload bytes live at once
+    std::size_t peak_heap_bytes = 0;       ///< the largest heap (memlib's peak break, or libc's)
+    double utilization = 0;                ///< peak_live_bytes / peak_heap_bytes (0 if unknown)
+    double ops_per_second = 0;             ///< median throughput of the timing runs (0: not timed)
+    std::vector<double> timing_samples;    ///< ops per second of each timing run
+};
+
+/**
+ * @brief Where a replay is, shared with a watching parent process so that a crash can be
+ *        blamed on the request that caused it.
+ */
+struct ReplayProgress {
+    std::atomic<std::size_t> op_index{0};
+    std::atomic<int> pass{0};  ///< 1 check, 2 measure, 3 time
+};
+
+/** @brief Replays @p trace on @p allocator in this process. */
+ReplayResult replay(const Allocator &allocator, const Trace &trace, const ReplayOptions &options,
+                    ReplayProgress *progress = nullptr);
+
+/**
+ * @brief Replays in a forked child: a crash, a signal or a timeout of the allocator becomes a
+ *        failed result naming the request it happened in.
+ */
+ReplayResult replay_isolated(const Allocator &allocator, const Trace &trace,
+                             const ReplayOptions &options);
+
+/** @brief A result as JSON text (the `--json` output of `heaplab trace replay`, per trace). */
+std::string to_json(const ReplayResult &result);
+
+/** @brief Reads back what to_json() wrote. @throws std::runtime_error on malformed input. */
+ReplayResult result_from_json(const std::string &json);
+
+}  // namespace heaplab
+
+#endif  // HEAPLAB_REPLAY_H
