@@ -163,7 +163,7 @@ private:
                     fail(call_text(op) + " returned memory that is not zeroed: byte " +
                              std::to_string(i) + " of " + std::to_string(bytes) + " is " +
                              byte_hex(ptr[i]) + " (expected 0x00)",
-                         ptr);
+                         ptr, bytes);
         }
         std::uint64_t key = mix(index_ ^ 0x5eed5eed5eedULL);
         fill_pattern(ptr, 0, bytes, key);
@@ -197,7 +197,7 @@ private:
                      std::to_string(bad) + " of the " + std::to_string(kept) +
                      " bytes it must keep is " + byte_hex(ptr[bad]) + ", expected " +
                      byte_hex(pattern_byte(key, bad)),
-                 ptr);
+                 ptr, op.size);
         }
         fill_pattern(ptr, kept, op.size, key);
         insert(op.id, Block{ptr, op.size, key, index_, true});
@@ -224,8 +224,9 @@ private:
                           ""};
     }
 
-    [[noreturn]] void fail(const std::string &reason, const void *around) {
-        throw CheckFailed{reason, heap_map(around)};
+    /// Stops the pass; the map shows the live blocks around [around, around + size).
+    [[noreturn]] void fail(const std::string &reason, const void *around, std::size_t size = 0) {
+        throw CheckFailed{reason, heap_map(around, size)};
     }
 
     void check_placement(const TraceOp &op, unsigned char *ptr, std::size_t bytes) {
@@ -235,7 +236,7 @@ private:
             fail(returned + ", which is not " + std::to_string(options_.alignment) +
                      "-byte aligned (it is " + std::to_string(address % options_.alignment) +
                      " bytes past a multiple of " + std::to_string(options_.alignment) + ")",
-                 ptr);
+                 ptr, bytes);
         std::size_t extent = std::max<std::size_t>(bytes, 1);
         if (allocator_.uses_memlib) {
             auto lo = reinterpret_cast<std::uintptr_t>(mem_heap_lo());
@@ -245,13 +246,13 @@ private:
                 fail(returned + ", which is not inside the heap [" + hex(lo) + ", " + hex(end) +
                          ") (mem_heap_lo() to mem_heap_hi()+1): every payload must come from "
                          "memory obtained with mem_sbrk",
-                     ptr);
+                     ptr, bytes);
             if (bytes > end - address)
                 fail(returned + " for " + std::to_string(bytes) + " bytes, but the payload [" +
                          hex(address) + ", " + hex(address + bytes) + ") runs " +
                          std::to_string(address + bytes - end) +
                          " bytes past the end of the heap: is the block smaller than asked?",
-                     ptr);
+                     ptr, bytes);
         }
         // Overlap with a live block: the nearest block starting below the new block's end.
         auto after = by_address_.lower_bound(address + extent);
@@ -266,7 +267,7 @@ private:
                          hex(other_start + other_extent) + "), placed by request " +
                          std::to_string(other.op_index) + " (" +
                          format_op(trace_.ops[other.op_index]) + ")",
-                     ptr);
+                     ptr, bytes);
             }
         }
     }
@@ -327,11 +328,12 @@ private:
     }
 
     /// Up to four live blocks on each side of @p around, with the gaps between them.
-    std::string heap_map(const void *around) const {
+    std::string heap_map(const void *around, std::size_t size) const {
         auto address = reinterpret_cast<std::uintptr_t>(around);
         std::uintptr_t base = allocator_.uses_memlib ? reinterpret_cast<std::uintptr_t>(mem_heap_lo()) : 0;
+        std::uintptr_t heap_end = base == 0 ? 0 : reinterpret_cast<std::uintptr_t>(mem_heap_hi()) + 1;
         auto offset = [&](std::uintptr_t a) {
-            if (base == 0) return hex(a);
+            if (base == 0 || a < base || a > heap_end) return hex(a);
             char text[32];
             if (a >= base)
                 std::snprintf(text, sizeof text, "+%#llx", static_cast<unsigned long long>(a - base));
@@ -349,7 +351,10 @@ private:
         std::uintptr_t previous_end = 0;
         bool marked = false;
         auto mark_here = [&] {
-            map += "  >> " + offset(address) + "  the block of this request\n";
+            char line[160];
+            std::snprintf(line, sizeof line, "  >> %-12s .. %-12s %9zu bytes  the block of this request\n",
+                          offset(address).c_str(), offset(address + size).c_str(), size);
+            map += line;
             marked = true;
         };
         int shown = 0;
