@@ -1,0 +1,95 @@
+/**
+ * @file allocator.h
+ * @brief The front end: malloc, free, realloc, calloc and aligned allocation, put together
+ *        from the thread cache (fast paths, inline here), the heap and mapped chunks.
+ *
+ * ## Spec
+ * - allocate(n): a request of at most kCacheMaxRequest bytes pops its thread-cache class —
+ *   a TLS load, a few arithmetic instructions and two stores, no lock. Anything else, or an
+ *   empty class, takes allocate_slow(). Failure: null with errno = ENOMEM.
+ * - deallocate(p): validates @p p first (alignment, inside the heap, header tag, not already
+ *   free or cached) — a double free or a pointer we never returned is reported and aborts —
+ *   then a small block is pushed onto the freeing thread's cache, anything else is freed into
+ *   the heap under the lock. errno is never changed.
+ * - reallocate(p, n): realloc(NULL, n) is malloc(n); **realloc(p, 0) frees p and returns
+ *   NULL** (glibc's behaviour, and what mm.h specifies); otherwise in place when it can
+ *   (Heap::resize_locked), else allocate, copy, free. On failure the old block is untouched.
+ * - Statistics: calls are counted per thread cache (no shared counter to bounce between
+ *   cores) and summed when asked.
+ */
+#ifndef HEAPLAB_REF_ALLOCATOR_H
+#define HEAPLAB_REF_ALLOCATOR_H
+
+#include "block.h"
+#include "config.h"
+#include "heap.h"
+#include "size_class.h"
+#include "thread_cache.h"
+
+#include <cstddef>
+#include <cstdint>
+
+namespace heaplab::ref {
+
+void *allocate_slow(std::size_t n);
+void deallocate_slow(void *p);
+void *reallocate(void *p, std::size_t n);
+void *allocate_zeroed(std::size_t nmemb, std::size_t size);
+/// @p align must be a power of two (callers check their own rules first).
+void *allocate_aligned(std::size_t align, std::size_t n);
+std::size_t usable_size(void *p);
+
+/// A fresh heap (mm_init): forgets every block and every cached block. @return 0 or -1.
+int reset_heap();
+/// mm_checkheap: the number of problems found (0 = consistent). No other thread may be
+/// allocating while it runs.
+std::size_t check_heap(bool verbose);
+
+struct Stats {
+    std::uint64_t calls = 0;      ///< malloc-family calls served
+    std::size_t in_use = 0;       ///< bytes in blocks the program holds (headers included)
+    std::size_t cached = 0;       ///< bytes parked in thread caches
+    std::size_t heap_size = 0;    ///< heap now (break + mapped regions + chunks)
+    std::size_t peak_heap = 0;    ///< largest heap (break peak + mapped regions + chunks now)
+};
+Stats stats();
+
+/// Counts a call made without a thread cache (exiting threads, first calls).
+void count_uncached_call();
+
+/// malloc(n). Inline: this is the path most calls of a real program take.
+inline void *allocate(std::size_t n) {
+    ThreadCache *tc = t_cache;
+    if (HEAPLAB_LIKELY(tc != nullptr && n <= kCacheMaxRequest)) {
+        unsigned c = cache_class_of(block_size_for(n));
+        if (char *b = tc->pop(c)) {
+            ++tc->calls;
+            return payload_of(b);
+        }
+    }
+    return allocate_slow(n);
+}
+
+/// free(p). Inline: the common case is a small block going onto this thread's cache.
+inline void deallocate(void *p) {
+    ThreadCache *tc = t_cache;
+    if (HEAPLAB_LIKELY(tc != nullptr && reinterpret_cast<std::uintptr_t>(p) % kAlign == 0 &&
+                       g_heap.contains(p))) {
+        char *b = header_of(p);
+        Word h = load(b);
+        // Allocated, not cached, not mapped, small, and the tag proves we returned it.
+        if (HEAPLAB_LIKELY((h & (kAlloc | kCached | kMmapped)) == kAlloc && size_of(h) <= kCacheMaxBlock &&
+                           tag_ok(b, h))) {
+            unsigned c = cache_class_of(size_of(h));
+            if (HEAPLAB_LIKELY(tc->push(c, b, h))) {
+                ++tc->calls;
+                return;
+            }
+        }
+    }
+    deallocate_slow(p);
+}
+
+}  // namespace heaplab::ref
+
+#endif  // HEAPLAB_REF_ALLOCATOR_H

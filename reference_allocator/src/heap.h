@@ -1,0 +1,128 @@
+/**
+ * @file heap.h
+ * @brief The heap: blocks on the program break, segregated free lists, splitting, immediate
+ *        coalescing, growth and trimming of the break, realloc in place, and (preload build
+ *        only) heap regions mapped with mmap when the break cannot grow. One lock guards it.
+ *
+ * ## Spec
+ * A *region* is a contiguous run of blocks closed by an epilogue. Region 0 lives on the
+ * break: it starts where the break was when the heap was first used (padded so that payloads
+ * are 16-byte aligned) and ends at the break. Only region 0 grows and shrinks. When the
+ * break cannot grow — brk fails, or something else in the process moved it — the preload
+ * build maps further regions (1 MiB, doubling up to 64 MiB); their free blocks share the same
+ * free lists, and coalescing stops at region ends because every region starts with a block
+ * marked ::kPrevAlloc and ends with an allocated epilogue.
+ *
+ * - **alloc_locked(size)**: good fit from the free lists; else grow the break by what the top
+ *   free block lacks (the top block is reused, not wasted); else a new mapped region. The
+ *   chosen block is split when the rest is at least ::kMinBlock; the rest goes back to its
+ *   list.
+ * - **free_locked(block)**: coalesce with a free neighbour on either side at once (the
+ *   footer of the block below is read only when our ::kPrevAlloc bit says it is free); if the
+ *   result is the top of the break and at least ::kTrimThreshold, shrink the break with a
+ *   negative mem_sbrk(), keeping ::kTopPad.
+ * - **resize_locked(block, size)**: realloc in place — shrink (split off and free the tail),
+ *   grow into a free next block, or grow the break when the block is the last one.
+ *
+ * Locking: every `_locked` function requires lock() to be held by the caller. contains() and
+ * the region bounds are read without the lock (they only change under it, atomically).
+ */
+#ifndef HEAPLAB_REF_HEAP_H
+#define HEAPLAB_REF_HEAP_H
+
+#include "block.h"
+#include "config.h"
+#include "free_lists.h"
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <pthread.h>
+
+namespace heaplab::ref {
+
+/// A contiguous run of blocks: [first, end), where the last 8 bytes are the epilogue.
+struct Region {
+    std::atomic<char *> first;
+    std::atomic<char *> end;
+};
+
+/// What the heap can tell about itself (bytes are block bytes, headers included).
+struct HeapStats {
+    std::size_t in_use = 0;        ///< bytes in allocated blocks (including thread-cached ones)
+    std::size_t heap_size = 0;     ///< break region + mapped regions now
+    std::size_t peak_heap = 0;     ///< largest heap_size seen (break peak + mapped regions)
+    std::size_t regions = 0;       ///< regions, the break region included
+};
+
+class Heap {
+public:
+    void lock() { pthread_mutex_lock(&mutex_); }
+    void unlock() { pthread_mutex_unlock(&mutex_); }
+    /// For pthread_atfork: the child inherits the lock held by the thread that forked.
+    void reinit_lock_in_child() { mutex_ = PTHREAD_MUTEX_INITIALIZER; }
+
+    /// Forgets the whole heap and starts a fresh one at the current break (mm_init after
+    /// mem_reset). @return false when the break cannot be set up.
+    bool reset_locked();
+
+    /// An allocated block of at least @p size bytes (a block size: block_size_for(request)),
+    /// or null when no memory can be had.
+    char *alloc_locked(std::size_t size);
+
+    /// Like alloc_locked(), with the payload aligned to @p align (a power of two above 16).
+    char *alloc_aligned_locked(std::size_t size, std::size_t align);
+
+    /// Frees an allocated block (::kAlloc set, ::kCached clear): coalesce, then trim or list.
+    void free_locked(char *block);
+
+    /// Resizes an allocated block in place to at least @p size bytes. @return false when it
+    /// cannot (the block is then unchanged).
+    bool resize_locked(char *block, std::size_t size);
+
+    /// True when @p p lies inside one of our regions (lock-free; exact for live blocks).
+    /// Inline: free() asks this on every call, and the answer is nearly always region 0.
+    bool contains(const void *p) const {
+        auto a = reinterpret_cast<std::uintptr_t>(p);
+        auto first = reinterpret_cast<std::uintptr_t>(regions_[0].first.load(std::memory_order_relaxed));
+        auto end = reinterpret_cast<std::uintptr_t>(regions_[0].end.load(std::memory_order_acquire));
+        if (HEAPLAB_LIKELY(a > first && a < end)) return true;
+        return nregions_.load(std::memory_order_acquire) > 1 && contains_mapped(p);
+    }
+
+    /// Verifies every invariant; reports problems on stderr. @p cached is the number of
+    /// blocks the thread caches hold (or ~0 to skip that cross-check).
+    /// @return the number of problems found (0: consistent).
+    std::size_t check_locked(bool verbose, std::size_t cached) const;
+
+    HeapStats stats_locked() const;
+
+private:
+    bool contains_mapped(const void *p) const;
+    bool setup_break_locked();
+    char *grow_break_locked(std::size_t size);
+    char *grow_mapped_locked(std::size_t size);
+    char *place_locked(char *block, std::size_t size);
+    void split_tail_locked(char *block, std::size_t size);
+    bool trim_locked(char *block, std::size_t size, Word prev_alloc);
+    char *epilogue() const { return regions_[0].end.load(std::memory_order_relaxed) - kHeaderSize; }
+
+    static constexpr unsigned kMaxRegions = 64;
+
+    // All zero-initialised: the heap is valid (empty, not yet set up) before any constructor.
+    pthread_mutex_t mutex_ = PTHREAD_MUTEX_INITIALIZER;
+    bool break_ready_ = false;               ///< region 0 is set up on the break
+    FreeLists lists_;                        ///< every free block of every region
+    Region regions_[kMaxRegions];            ///< [0]: the break; [1..]: mapped regions
+    std::atomic<unsigned> nregions_{1};      ///< regions in use, region 0 counted always
+    std::size_t in_use_ = 0;                 ///< bytes of allocated blocks
+    std::size_t mapped_ = 0;                 ///< bytes of mapped regions
+    std::size_t break_peak_ = 0;             ///< largest break region size
+};
+
+/// The one heap of the process (of the plug-in, in the mm.h build).
+extern Heap g_heap;
+
+}  // namespace heaplab::ref
+
+#endif  // HEAPLAB_REF_HEAP_H

@@ -1,0 +1,176 @@
+/** @file thread_cache.cpp @brief Slow paths of the thread caches (see thread_cache.h). */
+#include "thread_cache.h"
+
+#include "heap.h"
+
+#include "heaplab/memlib.h"
+
+#include <atomic>
+#include <cstring>
+#include <pthread.h>
+#include <sys/mman.h>
+
+namespace heaplab::ref {
+
+__thread ThreadCache *t_cache HEAPLAB_TLS = nullptr;
+
+namespace {
+
+/// Set once this thread's cache has been given back: later calls bypass the cache, so a
+/// destructor running after ours cannot resurrect a cache nobody would ever flush.
+__thread bool t_exiting HEAPLAB_TLS = false;
+
+// Guarded by the heap lock.
+ThreadCache *g_all = nullptr;
+ThreadCache *g_spare = nullptr;
+char *g_slab_next = nullptr;
+char *g_slab_end = nullptr;
+
+pthread_key_t g_exit_key;
+/// 0: nothing set up; 1: being set up (by some thread, maybe this one, re-entered through a
+/// malloc inside pthread_atfork); 2: ready.
+std::atomic<int> g_process_state{0};
+
+constexpr std::size_t kSlabBytes = 64 * 1024;
+
+void fork_prepare() {
+    g_heap.lock();
+    mem_fork_prepare();
+}
+
+void fork_release() {
+    // In the child the forking thread is the only thread: it holds both locks and may
+    // release them (default pthread mutexes do not check the owner).
+    mem_fork_release();
+    g_heap.unlock();
+}
+
+void on_thread_exit(void *arg) {
+    auto *tc = static_cast<ThreadCache *>(arg);
+    t_cache = nullptr;
+    t_exiting = true;
+    g_heap.lock();
+    for (unsigned c = 0; c < kCacheClasses; ++c)
+        while (char *b = tc->pop(c)) g_heap.free_locked(b);
+    tc->next_spare = g_spare;
+    g_spare = tc;
+    g_heap.unlock();
+}
+
+/// Process-wide set-up, done by the first thread that creates a cache. Both calls may
+/// allocate (glibc's atfork list grows with malloc): they are made without the heap lock,
+/// and a malloc they make finds state 1 and is served without a cache.
+bool process_ready() {
+    int state = g_process_state.load(std::memory_order_acquire);
+    if (HEAPLAB_LIKELY(state == 2)) return true;
+    if (state == 1 || !g_process_state.compare_exchange_strong(state, 1)) return false;
+    pthread_key_create(&g_exit_key, on_thread_exit);
+    pthread_atfork(fork_prepare, fork_release, fork_release);
+    g_process_state.store(2, std::memory_order_release);
+    return true;
+}
+
+/// A zeroed cache: a spare one, or a new one carved from a slab (heap lock held).
+ThreadCache *take_cache_locked() {
+    if (ThreadCache *tc = g_spare) {
+        g_spare = tc->next_spare;
+        return tc;
+    }
+    constexpr std::size_t need = round_up(sizeof(ThreadCache), 64);  // own cache lines
+    if (static_cast<std::size_t>(g_slab_end - g_slab_next) < need) {
+        void *slab = mmap(nullptr, kSlabBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (slab == MAP_FAILED) return nullptr;
+        g_slab_next = static_cast<char *>(slab);
+        g_slab_end = g_slab_next + kSlabBytes;
+    }
+    auto *tc = reinterpret_cast<ThreadCache *>(g_slab_next);  // fresh mapping: all zero
+    g_slab_next += need;
+    tc->next_all = g_all;
+    g_all = tc;
+    return tc;
+}
+
+}  // namespace
+
+ThreadCache *thread_cache_create() {
+    if (t_exiting || !process_ready()) return nullptr;
+    g_heap.lock();
+    ThreadCache *tc = take_cache_locked();
+    g_heap.unlock();
+    if (tc == nullptr) return nullptr;
+    pthread_setspecific(g_exit_key, tc);  // keys below 32 live in the thread: no malloc
+    t_cache = tc;
+    return tc;
+}
+
+char *thread_cache_refill(ThreadCache *tc, unsigned c) {
+    // The preload build fetches half a class at once to amortise the lock; the mm.h build
+    // fetches only what is asked, so the cache never holds blocks nobody freed (utilization).
+    unsigned batch = kPreload ? kCapacity.of[c] / 2 : 1;
+    std::size_t size = cache_class_size(c);
+    g_heap.lock();
+    char *first = g_heap.alloc_locked(size);
+    if (first != nullptr) {
+        for (unsigned i = 1; i < batch; ++i) {
+            char *b = g_heap.alloc_locked(size);
+            if (b == nullptr) break;
+            tc->push(c, b, load(b));
+        }
+    }
+    g_heap.unlock();
+    return first;
+}
+
+void thread_cache_flush_and_push(ThreadCache *tc, unsigned c, char *b, Word header) {
+    // Keep the most recently freed half (warm in the CPU cache), return the older half.
+    unsigned keep = kCapacity.of[c] / 2;
+    char *rest = tc->head[c];
+    char *last_kept = nullptr;
+    for (unsigned i = 0; i < keep; ++i) {
+        last_kept = rest;
+        rest = reinterpret_cast<char *>(load(payload_of(rest)));
+    }
+    if (last_kept != nullptr)
+        store(payload_of(last_kept), 0);
+    else
+        tc->head[c] = nullptr;
+    tc->count[c] = static_cast<std::uint16_t>(keep);
+    g_heap.lock();
+    while (rest != nullptr) {
+        char *next = reinterpret_cast<char *>(load(payload_of(rest)));
+        store(rest, load(rest) & ~kCached);
+        g_heap.free_locked(rest);
+        rest = next;
+    }
+    g_heap.unlock();
+    tc->push(c, b, header);
+}
+
+void thread_caches_forget_locked() {
+    for (ThreadCache *tc = g_all; tc != nullptr; tc = tc->next_all) {
+        std::memset(tc->head, 0, sizeof tc->head);
+        std::memset(tc->count, 0, sizeof tc->count);
+    }
+}
+
+std::size_t thread_caches_blocks_locked() {
+    std::size_t n = 0;
+    for (ThreadCache *tc = g_all; tc != nullptr; tc = tc->next_all)
+        for (unsigned c = 0; c < kCacheClasses; ++c) n += tc->count[c];
+    return n;
+}
+
+std::size_t thread_caches_bytes_locked() {
+    std::size_t n = 0;
+    for (ThreadCache *tc = g_all; tc != nullptr; tc = tc->next_all)
+        for (unsigned c = 0; c < kCacheClasses; ++c) n += tc->count[c] * cache_class_size(c);
+    return n;
+}
+
+std::uint64_t thread_caches_calls_locked() {
+    std::uint64_t n = 0;
+    for (ThreadCache *tc = g_all; tc != nullptr; tc = tc->next_all) n += tc->calls;
+    return n;
+}
+
+}  // namespace heaplab::ref

@@ -1,0 +1,112 @@
+/**
+ * @file thread_cache.h
+ * @brief Per-thread caches of small blocks: most malloc and free calls touch no lock and no
+ *        shared cache line.
+ *
+ * ## Spec
+ * Each thread has, once it first allocates, a ThreadCache: for each of the 63 classes of
+ * block sizes 32..1024 bytes, a singly linked stack of blocks (linked through their payloads),
+ * at most cache_capacity(class) long.
+ *
+ * - A cached block is *allocated* as far as the heap knows (it never coalesces) and *free* as
+ *   far as the program knows: its header carries ::kCached, which is how a second free() of it
+ *   is caught.
+ * - **malloc** pops from its class; an empty class is refilled with half its capacity in one
+ *   visit to the heap (one lock acquisition for many blocks).
+ * - **free** pushes onto the freeing thread's cache, whichever thread allocated the block:
+ *   blocks belong to the heap, not to threads, so a block freed by another thread needs no
+ *   message back to its allocator (glibc's tcache does the same). A full class first returns
+ *   half of its blocks to the heap, where they coalesce.
+ * - **Thread exit** (a pthread key destructor) returns every cached block to the heap and the
+ *   cache itself to a spare list for the next thread. Calls after that (from other
+ *   destructors) go straight to the heap.
+ *
+ * Caches live in memory mapped for them (never in the heap they cache, so the graded heap
+ * holds only blocks, and a fresh mm_init() can forget them all). The pointer to a thread's
+ * cache is in initial-exec TLS in the preload build: one %fs-relative load, no call to
+ * __tls_get_addr (which may allocate). The mm.h plug-in is loaded with dlopen(), where
+ * initial-exec TLS is not guaranteed to be available, so it uses the default model.
+ */
+#ifndef HEAPLAB_REF_THREAD_CACHE_H
+#define HEAPLAB_REF_THREAD_CACHE_H
+
+#include "block.h"
+#include "config.h"
+#include "size_class.h"
+
+#include <cstddef>
+#include <cstdint>
+
+#if HEAPLAB_REF_PRELOAD
+#define HEAPLAB_TLS __attribute__((tls_model("initial-exec")))
+#else
+#define HEAPLAB_TLS
+#endif
+
+namespace heaplab::ref {
+
+/// cache_capacity() of every class, computed at compile time.
+struct CacheCapacities {
+    std::uint16_t of[kCacheClasses];
+    constexpr CacheCapacities() : of{} {
+        for (unsigned c = 0; c < kCacheClasses; ++c) of[c] = static_cast<std::uint16_t>(cache_capacity(c));
+    }
+};
+inline constexpr CacheCapacities kCapacity{};
+
+struct ThreadCache {
+    // Invariant: head[c] starts a chain of count[c] blocks of cache_class_size(c) bytes, each
+    // with ::kAlloc | ::kCached set, linked through the first word of their payloads.
+    char *head[kCacheClasses];
+    std::uint16_t count[kCacheClasses];
+    std::uint64_t calls;      ///< malloc-family calls this cache's threads made
+    ThreadCache *next_all;    ///< every cache ever made (for mm_init and statistics)
+    ThreadCache *next_spare;  ///< caches of threads that exited, ready for reuse
+
+    /// Pops a block of class @p c, or null when the class is empty. Fast path: no lock.
+    char *pop(unsigned c) {
+        char *b = head[c];
+        if (HEAPLAB_UNLIKELY(b == nullptr)) return nullptr;
+        head[c] = static_cast<char *>(reinterpret_cast<void *>(load(payload_of(b))));
+        --count[c];
+        store(b, load(b) & ~kCached);
+        return b;
+    }
+
+    /// Pushes an allocated block of class @p c. @return false when the class is full.
+    bool push(unsigned c, char *b, Word header) {
+        if (HEAPLAB_UNLIKELY(count[c] >= kCapacity.of[c])) return false;
+        store(b, header | kCached);
+        store(payload_of(b), reinterpret_cast<std::uintptr_t>(head[c]));
+        head[c] = b;
+        ++count[c];
+        return true;
+    }
+};
+
+/// This thread's cache, or null (not created yet, or the thread is exiting).
+extern __thread ThreadCache *t_cache HEAPLAB_TLS;
+
+/// Slow path: creates this thread's cache (and, the first time, the process-wide state:
+/// the thread-exit key and the fork handlers). Null when the thread is exiting.
+ThreadCache *thread_cache_create();
+
+/// Takes half a class's capacity of blocks from the heap (one lock) and pops one of them.
+/// Null when the heap is out of memory.
+char *thread_cache_refill(ThreadCache *tc, unsigned c);
+
+/// Returns half of a full class to the heap (one lock), then pushes @p b.
+void thread_cache_flush_and_push(ThreadCache *tc, unsigned c, char *b, Word header);
+
+/// Empties every cache without returning blocks (the heap they came from is gone: mm_init).
+/// The caller holds the heap lock and no other thread is allocating.
+void thread_caches_forget_locked();
+
+/// Blocks held by every cache, and the calls they served (heap lock held).
+std::size_t thread_caches_blocks_locked();
+std::size_t thread_caches_bytes_locked();
+std::uint64_t thread_caches_calls_locked();
+
+}  // namespace heaplab::ref
+
+#endif  // HEAPLAB_REF_THREAD_CACHE_H
