@@ -24,6 +24,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 
 namespace heaplab {
@@ -478,22 +479,28 @@ ReplayResult replay(const Allocator &allocator, const Trace &trace, const Replay
     std::vector<void *> ptrs(trace.num_ids, nullptr);  // allocated before any measured pass
     if (!allocator.uses_memlib && allocator.heap_bytes != nullptr) {
         if (progress != nullptr) progress->pass.store(2);
-        // glibc's heap also holds this program's own data: count only what the pass adds.
-        std::size_t baseline = allocator.heap_bytes();
-        std::size_t live = 0, peak_live = 0, peak_heap = 0;
-        std::vector<std::size_t> sizes(trace.num_ids, 0);
+        // glibc's heap also holds this program's own data, free chunks included, which the trace
+        // would reuse without growing anything. So the requests run on a new thread: glibc gives
+        // a new thread a fresh arena, and what the process holds from the system grows exactly
+        // by what the trace costs (in a fresh process, as replay_isolated() runs it).
         if (!start_pass(allocator, options)) return fail_init();
-        run_plain(allocator, trace, ptrs, [&](const TraceOp &op) {
-            live -= sizes[op.id];
-            sizes[op.id] = op.kind == TraceOp::Kind::Free ? 0 : op.bytes();
-            live += sizes[op.id];
-            peak_live = std::max(peak_live, live);
-            std::size_t heap = allocator.heap_bytes();
-            peak_heap = std::max(peak_heap, heap > baseline ? heap - baseline : 0);
+        std::vector<std::size_t> sizes(trace.num_ids, 0);
+        std::thread measure([&] {
+            std::size_t baseline = allocator.heap_bytes();
+            std::size_t live = 0, peak_live = 0, peak_heap = 0;
+            run_plain(allocator, trace, ptrs, [&](const TraceOp &op) {
+                live -= sizes[op.id];
+                sizes[op.id] = op.kind == TraceOp::Kind::Free ? 0 : op.bytes();
+                live += sizes[op.id];
+                peak_live = std::max(peak_live, live);
+                std::size_t heap = allocator.heap_bytes();
+                peak_heap = std::max(peak_heap, heap > baseline ? heap - baseline : 0);
+            });
+            free_leftovers(allocator, ptrs);
+            result.peak_live_bytes = peak_live;
+            result.peak_heap_bytes = peak_heap;
         });
-        free_leftovers(allocator, ptrs);
-        result.peak_live_bytes = peak_live;
-        result.peak_heap_bytes = peak_heap;
+        measure.join();
     }
     if (result.peak_heap_bytes > 0)
         result.utilization = static_cast<double>(result.peak_live_bytes) /

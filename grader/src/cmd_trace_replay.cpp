@@ -20,6 +20,7 @@
 #include <iostream>
 #include <memory>
 #include <sstream>
+#include <unistd.h>
 
 namespace heaplab {
 namespace {
@@ -145,6 +146,8 @@ int run_replay(const ReplaySettings &settings) {
     options.timeout_seconds = settings.timeout;
     if (!settings.cap.empty()) options.heap_cap = parse_bytes(settings.cap);
 
+    // A progress line only where a person watches: not in --json output, not in a log file.
+    bool show_progress = !settings.json && isatty(STDERR_FILENO);
     nlohmann::json report = nlohmann::json::array();
     std::vector<std::pair<std::string, Totals>> all_totals;
     bool all_ok = true;
@@ -152,7 +155,7 @@ int run_replay(const ReplaySettings &settings) {
         std::vector<ReplayResult> results;
         Totals totals;
         for (const Trace &trace : traces) {
-            if (!settings.json) {
+            if (show_progress) {
                 std::fprintf(stderr, "\r  replaying %-40s", trace.name.c_str());
                 std::fflush(stderr);
             }
@@ -160,7 +163,7 @@ int run_replay(const ReplaySettings &settings) {
                                                   : replay_isolated(*allocator, trace, options));
             totals.add(results.back());
         }
-        if (!settings.json) std::fprintf(stderr, "\r%60s\r", "");
+        if (show_progress) std::fprintf(stderr, "\r%60s\r", "");
         all_ok = all_ok && totals.failed == 0;
         all_totals.emplace_back(allocator->name, totals);
         if (settings.json) {
@@ -197,7 +200,8 @@ void add_trace_replay_command(CLI::App &trace_command) {
     replay->add_option("--allocator,-a", settings->allocators,
                        "libc, reference, a lab stage such as 03-coalescing, a path to an mm_*.so, "
                        "or all (comma-separated for several)")
-        ->delimiter(',');
+        ->delimiter(',')
+        ->allow_extra_args(false);  // one value per --allocator; the rest are trace files
     replay->add_option("traces", settings->traces, "trace files")->required();
     replay->add_flag("--json", settings->json, "print the results as JSON on stdout");
     replay->add_option("--alignment", settings->alignment, "required payload alignment in bytes")

@@ -1,0 +1,127 @@
+// The `heaplab` command as a user meets it: tables, JSON, verdicts and exit statuses
+// (0 passed, 1 a verdict failed, 2 a usage problem with a one-line message).
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <sys/wait.h>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Outcome {
+    int status = -1;
+    std::string out;  // stdout
+    std::string err;  // stderr
+};
+
+/// Runs `heaplab ARGS` with stdout and stderr captured separately.
+Outcome heaplab(const std::string &args) {
+    static int counter = 0;
+    fs::path err_file = fs::temp_directory_path() / ("heaplab_cli_err_" + std::to_string(getpid()) + "_" +
+                                                     std::to_string(counter++));
+    std::string command = std::string(HEAPLAB_BIN) + " " + args + " 2>" + err_file.string();
+    Outcome run;
+    FILE *pipe = popen(command.c_str(), "r");
+    if (pipe == nullptr) return run;
+    std::array<char, 4096> buffer{};
+    while (std::fgets(buffer.data(), buffer.size(), pipe) != nullptr) run.out += buffer.data();
+    int status = pclose(pipe);
+    run.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    std::ifstream err(err_file);
+    run.err.assign(std::istreambuf_iterator<char>(err), {});
+    fs::remove(err_file);
+    return run;
+}
+
+class HeaplabCli : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = fs::temp_directory_path() / ("heaplab_cli_" + std::to_string(getpid()));
+        fs::create_directories(dir_);
+    }
+    void TearDown() override { fs::remove_all(dir_); }
+    std::string write(const std::string &name, const std::string &text) {
+        fs::path path = dir_ / name;
+        std::ofstream(path) << text;
+        return path.string();
+    }
+    std::string good() {
+        return write("good.rep", "heaplab-trace 1\nname good\nids 3\nops 6\na 0 24\na 1 100\nr 0 300\nf 1\nc 2 2 8\nf 0\n");
+    }
+    fs::path dir_;
+};
+
+TEST_F(HeaplabCli, ReplayPrintsATableAndPasses) {
+    Outcome run = heaplab("trace replay --allocator libc --runs 1 " + good());
+    EXPECT_EQ(run.status, 0) << run.out << run.err;
+    EXPECT_NE(run.out.find("allocator libc"), std::string::npos) << run.out;
+    EXPECT_NE(run.out.find("good"), std::string::npos) << run.out;
+    EXPECT_NE(run.out.find("1/1 ok"), std::string::npos) << "the totals line counts the passed traces:\n" << run.out;
+}
+
+TEST_F(HeaplabCli, JsonHasUtilizationAndThroughputPerTrace) {
+    Outcome run = heaplab("trace replay --allocator libc --json --runs 1 " + good() + " " + good());
+    ASSERT_EQ(run.status, 0) << run.err;
+    nlohmann::json json = nlohmann::json::parse(run.out, nullptr, false);
+    ASSERT_FALSE(json.is_discarded()) << "--json must print valid JSON, got:\n" << run.out;
+    const auto &libc = json.at("allocators").at(0);
+    EXPECT_EQ(libc.at("allocator"), "libc");
+    ASSERT_EQ(libc.at("traces").size(), 2u);
+    for (const auto &trace : libc.at("traces")) {
+        EXPECT_TRUE(trace.at("ok").get<bool>());
+        EXPECT_GT(trace.at("utilization").get<double>(), 0.0);
+        EXPECT_GT(trace.at("ops_per_second").get<double>(), 0.0);
+    }
+    EXPECT_EQ(libc.at("totals").at("passed"), 2);
+}
+
+TEST_F(HeaplabCli, AMalformedTraceExits2WithFileAndLine) {
+    std::string bad = write("bad.rep", "heaplab-trace 1\nids 2\nops 2\na 0 8\nf 1\n");
+    Outcome run = heaplab("trace replay --allocator libc " + good() + " " + bad);
+    EXPECT_EQ(run.status, 2);
+    EXPECT_EQ(run.err, bad + ":5: free of id 1, which was never allocated\n") << "one line, file:line: reason";
+    EXPECT_EQ(run.out, "") << "nothing is replayed when an input is malformed";
+}
+
+TEST_F(HeaplabCli, AMissingFileExits2) {
+    Outcome run = heaplab("trace replay --allocator libc " + (dir_ / "nope.rep").string());
+    EXPECT_EQ(run.status, 2);
+    EXPECT_NE(run.err.find("nope.rep:0: cannot open the file"), std::string::npos) << run.err;
+}
+
+TEST_F(HeaplabCli, AnUnknownAllocatorExits2AndListsTheKnownOnes) {
+    Outcome run = heaplab("trace replay --allocator nosuch " + good());
+    EXPECT_EQ(run.status, 2);
+    EXPECT_NE(run.err.find("unknown allocator 'nosuch'"), std::string::npos) << run.err;
+    EXPECT_NE(run.err.find("known: libc"), std::string::npos) << run.err;
+}
+
+TEST_F(HeaplabCli, BadArgumentsExit2) {
+    EXPECT_EQ(heaplab("trace replay --allocator libc --frobnicate " + good()).status, 2);
+    EXPECT_EQ(heaplab("trace replay --allocator libc").status, 2) << "no trace given";
+    EXPECT_EQ(heaplab("trace replay --allocator libc --runs 0 " + good()).status, 2);
+    EXPECT_EQ(heaplab("trace replay --allocator libc --alignment 12 " + good()).status, 2);
+    EXPECT_EQ(heaplab("trace replay --allocator libc --cap lots " + good()).status, 2);
+    EXPECT_EQ(heaplab("nosuchcommand").status, 2);
+    EXPECT_EQ(heaplab("").status, 2) << "a subcommand is required";
+}
+
+TEST_F(HeaplabCli, ACrashingAllocatorGetsAVerdictAndTheRunGoesOn) {
+    // The plug-in crashes in its fifth mm_malloc: request 4 of this trace.
+    std::string mallocs = write("mallocs.rep", "heaplab-trace 1\nids 6\nops 6\na 0 1\na 1 2\na 2 3\na 3 4\na 4 5\na 5 6\n");
+    Outcome run = heaplab(std::string("trace replay --runs 1 --allocator ") + CRASH_PLUGIN + ",libc " + mallocs + " " + mallocs);
+    EXPECT_EQ(run.status, 1) << "a failed verdict exits 1:\n" << run.out << run.err;
+    EXPECT_NE(run.out.find("crashed with ILL"), std::string::npos) << run.out;
+    EXPECT_NE(run.out.find("during request 4 (a 4 5)"), std::string::npos) << run.out;
+    EXPECT_NE(run.out.find("0/2 ok"), std::string::npos) << run.out;
+    EXPECT_NE(run.out.find("allocator libc"), std::string::npos) << "libc is still replayed after the crash:\n" << run.out;
+    EXPECT_NE(run.out.find("side by side"), std::string::npos) << run.out;
+}
+
+}  // namespace
