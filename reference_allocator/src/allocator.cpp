@@ -132,9 +132,9 @@ void *reallocate(void *p, std::size_t n) {
         std::size_t have = size_of(h);
         if (size <= have && have - size < kMinBlock) return p;  // fits; nothing worth giving back
         g_heap.lock();
-        bool done = g_heap.resize_locked(b, size);
+        char *moved = g_heap.resize_locked(b, size);
         g_heap.unlock();
-        if (done) return p;
+        if (moved != nullptr) return payload_of(moved);
         old_usable = usable_of(have);
     }
     void *q = allocate(n);

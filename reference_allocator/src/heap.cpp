@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -230,34 +231,48 @@ void Heap::free_locked(char *block) {
     lists_.insert(reinterpret_cast<FreeBlock *>(block), size);
 }
 
-bool Heap::resize_locked(char *block, std::size_t size) {
+char *Heap::resize_locked(char *block, std::size_t size) {
     Word h = load(block);
     std::size_t have = size_of(h);
     if (size <= have) {  // shrink: give the tail back
         split_tail_locked(block, size);
-        return true;
+        return block;
     }
     char *next = block + have;
     Word nh = load(next);
     std::size_t next_free = is_free(nh) ? size_of(nh) : 0;
-    if (have + next_free < size) {
-        // Not enough beside us; if we are the last block of the break (perhaps below a free
-        // top block), move the break instead of moving the data.
-        char *after = next + next_free;
-        if (!break_ready_ || after != epilogue()) return false;
-        char *top = grow_break_locked(size - have);  // unlinks `next` if it was free
-        if (top == nullptr) return false;
-        next_free = size_of(load(top));
-    } else if (next_free != 0) {
-        lists_.remove(reinterpret_cast<FreeBlock *>(next), next_free);
+    Word prev = h & kPrevAlloc;
+    if (have + next_free >= size) {  // 1. grow into the free block above
+        if (next_free != 0) lists_.remove(reinterpret_cast<FreeBlock *>(next), next_free);
+        return absorb_locked(block, block, have, have + next_free, size, prev);
     }
-    std::size_t total = have + next_free;
-    store(block, alloc_header(block, total, h & kPrevAlloc));
-    char *after = block + total;
+    if (prev == 0) {  // 2. the free block below (and the one above) together are enough
+        std::size_t below = load(block - kHeaderSize);
+        if (below + have + next_free >= size) {
+            char *start = block - below;
+            lists_.remove(reinterpret_cast<FreeBlock *>(start), below);
+            if (next_free != 0) lists_.remove(reinterpret_cast<FreeBlock *>(next), next_free);
+            return absorb_locked(start, block, have, below + have + next_free, size,
+                                 load(start) & kPrevAlloc);
+        }
+    }
+    // 3. the last block of the break (perhaps below a free top block): move the break.
+    if (!break_ready_ || next + next_free != epilogue()) return nullptr;
+    char *top = grow_break_locked(size - have);  // unlinks `next` if it was free
+    if (top == nullptr) return nullptr;
+    return absorb_locked(block, block, have, have + size_of(load(top)), size, prev);
+}
+
+char *Heap::absorb_locked(char *start, char *block, std::size_t have, std::size_t total,
+                          std::size_t size, Word prev_alloc) {
+    // The neighbours are unlinked already; moving down keeps the data (memmove: they overlap).
+    if (start != block) std::memmove(payload_of(start), payload_of(block), usable_of(have));
+    store(start, alloc_header(start, total, prev_alloc));
+    char *after = start + total;
     store(after, load(after) | kPrevAlloc);
-    in_use_ += next_free;
-    split_tail_locked(block, size);
-    return true;
+    in_use_ += total - have;
+    split_tail_locked(start, size);
+    return start;
 }
 
 bool Heap::contains_mapped(const void *p) const {

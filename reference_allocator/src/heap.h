@@ -21,8 +21,10 @@
  *   footer of the block below is read only when our ::kPrevAlloc bit says it is free); if the
  *   result is the top of the break and at least ::kTrimThreshold, shrink the break with a
  *   negative mem_sbrk(), keeping ::kTopPad.
- * - **resize_locked(block, size)**: realloc in place — shrink (split off and free the tail),
- *   grow into a free next block, or grow the break when the block is the last one.
+ * - **resize_locked(block, size)**: realloc without malloc + copy + free — shrink (split off
+ *   and free the tail), grow into a free next block, slide down into a free block below
+ *   (memmove; holes left by neighbours that moved away are reused, which matters for buffers
+ *   grown a little at a time), or grow the break when the block is the last one.
  *
  * Locking: every `_locked` function requires lock() to be held by the caller. contains() and
  * the region bounds are read without the lock (they only change under it, atomically).
@@ -76,9 +78,10 @@ public:
     /// Frees an allocated block (::kAlloc set, ::kCached clear): coalesce, then trim or list.
     void free_locked(char *block);
 
-    /// Resizes an allocated block in place to at least @p size bytes. @return false when it
-    /// cannot (the block is then unchanged).
-    bool resize_locked(char *block, std::size_t size);
+    /// Resizes an allocated block to at least @p size bytes without a new allocation: in place,
+    /// or moved down into a free block just below it (memmove). @return the block, possibly
+    /// moved, or null when it cannot (the block is then unchanged).
+    char *resize_locked(char *block, std::size_t size);
 
     /// True when @p p lies inside one of our regions (lock-free; exact for live blocks).
     /// Inline: free() asks this on every call, and the answer is nearly always region 0.
@@ -104,6 +107,8 @@ private:
     char *grow_mapped_locked(std::size_t size);
     char *place_locked(char *block, std::size_t size);
     void split_tail_locked(char *block, std::size_t size);
+    char *absorb_locked(char *start, char *block, std::size_t have, std::size_t total, std::size_t size,
+                        Word prev_alloc);
     bool trim_locked(char *block, std::size_t size, Word prev_alloc);
     char *epilogue() const { return regions_[0].end.load(std::memory_order_relaxed) - kHeaderSize; }
 
