@@ -46,6 +46,17 @@ TEST(Replay, ACorrectAllocatorPassesWithMetrics) {
     EXPECT_GT(result.ops_per_second, 0.0);
 }
 
+TEST(Replay, AClassicMallocLabTraceReplaysUnchanged) {
+    // The classic header (suggested heap, ids, requests, weight) and a/r/f lines only.
+    const std::string classic = "20000\n3\n8\n1\na 0 512\na 1 128\nr 0 640\na 2 128\nf 1\nr 0 768\nf 2\nf 0\n";
+    for (const heaplab::Allocator *allocator : {&fixtures::bump_allocator(), &heaplab::libc_allocator()}) {
+        ReplayResult result = heaplab::replay(*allocator, parse_trace(classic, "classic.rep"), quick());
+        EXPECT_TRUE(result.ok) << allocator->name << ": " << describe(result);
+        EXPECT_EQ(result.ops, 8u);
+        EXPECT_EQ(result.peak_live_bytes, 768u + 128u) << allocator->name;
+    }
+}
+
 TEST(Replay, GlibcPassesTheMixedTrace) {
     ReplayResult result = heaplab::replay(heaplab::libc_allocator(), parse_trace(kMixed, "mixed.rep"), quick());
     EXPECT_TRUE(result.ok) << describe(result);
