@@ -36,9 +36,17 @@ char *validate(void *p, const char *op) {
         fatal_pointer(op, "invalid pointer (not allocated by heaplab)", p);
     }
     Word h = load(b);
-    if (HEAPLAB_LIKELY((h & (kAlloc | kCached)) == kAlloc && tag_ok(b, h))) return b;
-    if ((h & kCached) && tag_ok(b, h)) fatal_pointer(op, "double free (the block is already free)", p);
-    if ((h & kAlloc) == 0 && (h & kTagMask) == 0) fatal_pointer(op, "double free (the block is already free)", p);
+    if (HEAPLAB_LIKELY((h & kAlloc) && tag_ok(b, h))) {
+        if (HEAPLAB_UNLIKELY(size_of(h) <= kCacheMaxBlock && is_cached(b)))
+            fatal_pointer(op, "double free (the block is in a thread cache)", p);
+        return b;
+    }
+    // A block freed into the heap keeps a free header (no tag) and a matching footer, unless
+    // it has since been merged or reused; anything else is not a block start at all.
+    std::size_t size = size_of(h);
+    if ((h & (kAlloc | kTagMask)) == 0 && size >= kMinBlock && g_heap.contains(b + size - 1) &&
+        load(b + size - kHeaderSize) == size)
+        fatal_pointer(op, "double free (the block is already free)", p);
     fatal_pointer(op, "invalid pointer (no block of heaplab starts here)", p);
 }
 
@@ -103,7 +111,7 @@ void deallocate_slow(void *p) {
         std::size_t size = size_of(h);
         if (tc != nullptr && size <= kCacheMaxBlock) {
             // The fast path found the class full: hand half of it back, then cache this one.
-            thread_cache_flush_and_push(tc, cache_class_of(size), b, h);
+            thread_cache_flush_and_push(tc, cache_class_of(size), b);
         } else {
             g_heap.lock();
             g_heap.free_locked(b);

@@ -77,11 +77,11 @@ inline void deallocate(void *p) {
                        g_heap.contains(p))) {
         char *b = header_of(p);
         Word h = load(b);
-        // Allocated, not cached, not mapped, small, and the tag proves we returned it.
-        if (HEAPLAB_LIKELY((h & (kAlloc | kCached | kMmapped)) == kAlloc && size_of(h) <= kCacheMaxBlock &&
-                           tag_ok(b, h))) {
+        // Allocated, not mapped, small, the tag proves we returned it, and no cache holds it.
+        if (HEAPLAB_LIKELY((h & (kAlloc | kMmapped)) == kAlloc && size_of(h) <= kCacheMaxBlock &&
+                           tag_ok(b, h) && !is_cached(b))) {
             unsigned c = cache_class_of(size_of(h));
-            if (HEAPLAB_LIKELY(tc->push(c, b, h))) {
+            if (HEAPLAB_LIKELY(tc->push(c, b))) {
                 ++tc->calls;
                 return;
             }

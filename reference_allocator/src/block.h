@@ -23,13 +23,21 @@
  * The header word packs:
  * - bits 0..3, flags: ::kAlloc (in use), ::kPrevAlloc (the block just below is in use: an
  *   allocated block needs no footer, which saves 8 bytes on every allocation), ::kMmapped (a
- *   chunk mapped on its own, not part of a heap region), ::kCached (in use as far as the heap
- *   knows, but parked in a thread cache: free as far as the program knows);
+ *   chunk mapped on its own, not part of a heap region); bit 3 is unused;
  * - bits 4..47, the block size in bytes (a multiple of 16, so its low four bits are the flags);
  * - bits 48..63, for an allocated block, a 16-bit *tag* hashed from the block's address and
  *   size (Scudo's chunk checksum, simplified). free() recomputes it: a pointer we never
  *   returned, or one whose header was overwritten, fails the check with probability
  *   1 - 2^-16 and is reported instead of corrupting the heap. A free block's tag is 0.
+ *
+ * **Only the heap lock's holder writes a header.** Freeing a block rewrites the
+ * ::kPrevAlloc bit of the block above it, which may belong to another thread at that moment;
+ * so a thread cache never writes headers. It marks a block it holds in the block's payload
+ * instead (cache_key(), like glibc's tcache key), which only the holder of the block touches.
+ * Header words are read and written as relaxed atomics: the fast path of free() reads its
+ * own block's header without the lock while a neighbour's free may be updating a flag there
+ * (the bits it uses — size, kAlloc, tag — cannot change under it). Relaxed atomics compile
+ * to plain moves, and make that benign race well-defined (and ThreadSanitizer-clean).
  *
  * Payloads are 16-byte aligned, so headers sit at addresses that are 8 mod 16. The smallest
  * block is 32 bytes: a free block needs its header, two list links and its footer.
@@ -51,8 +59,7 @@ inline constexpr std::size_t kMinBlock = 32;    ///< header + next + prev + foot
 inline constexpr Word kAlloc = 1;      ///< the block is in use (or cached)
 inline constexpr Word kPrevAlloc = 2;  ///< the block just below is in use: no footer to read
 inline constexpr Word kMmapped = 4;    ///< a chunk mapped on its own (the mmap fallback)
-inline constexpr Word kCached = 8;     ///< parked in a thread cache: free to the program
-inline constexpr Word kFlagMask = 0xF;
+inline constexpr Word kFlagMask = 0xF;  ///< flags, including the unused bit 3
 inline constexpr Word kSizeMask = 0x0000'FFFF'FFFF'FFF0;
 inline constexpr Word kTagMask = 0xFFFF'0000'0000'0000;
 
@@ -80,8 +87,8 @@ static_assert(kMaxRequest * 2 < kSizeMask, "block sizes of any request fit the s
 /// @name Reading and writing words at arbitrary heap addresses
 /// (the heap is raw bytes; we compile with -fno-strict-aliasing so these are plain loads).
 /// @{
-inline Word load(const void *at) { return *static_cast<const Word *>(at); }
-inline void store(void *at, Word w) { *static_cast<Word *>(at) = w; }
+inline Word load(const void *at) { return __atomic_load_n(static_cast<const Word *>(at), __ATOMIC_RELAXED); }
+inline void store(void *at, Word w) { __atomic_store_n(static_cast<Word *>(at), w, __ATOMIC_RELAXED); }
 /// @}
 
 inline std::size_t size_of(Word header) { return header & kSizeMask; }
@@ -98,6 +105,13 @@ inline Word tag_of(const void *block, std::size_t size) {
     Word x = (reinterpret_cast<std::uintptr_t>(block) ^ (Word{size} << 20) ^ kTagCookie) *
              0x9E37'79B9'7F4A'7C15ULL;
     return x & kTagMask;
+}
+
+/// The mark a thread cache leaves in the second payload word of a block it holds. A free()
+/// that finds it there is a double free. malloc() clears it when it hands the block out, so
+/// a block the program never wrote cannot carry a stale mark.
+inline Word cache_key(const void *block) {
+    return (reinterpret_cast<std::uintptr_t>(block) ^ 0xcac4'e0ff'0bad'f00dULL) * 0xD6E8'FEB8'6659'FD93ULL;
 }
 
 /// Header of an allocated block: size, ::kAlloc, the caller's ::kPrevAlloc and its tag.

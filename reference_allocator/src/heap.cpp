@@ -2,6 +2,7 @@
 #include "heap.h"
 
 #include "report.h"
+#include "thread_cache.h"
 
 #include "heaplab/memlib.h"
 
@@ -315,7 +316,7 @@ std::size_t Heap::check_locked(bool verbose, std::size_t cached) const {
             std::size_t size = size_of(h);
             if (verbose) {
                 Line()
-                    .str(is_free(h) ? "  free  " : (h & kCached) ? "  cached" : "  alloc ")
+                    .str(is_free(h) ? "  free  " : is_cached(b) ? "  cached" : "  alloc ")
                     .str(" block ")
                     .ptr(b)
                     .str(" size ")
@@ -334,10 +335,10 @@ std::size_t Heap::check_locked(bool verbose, std::size_t cached) const {
                 ++free_blocks;
                 if (prev_free) problem("two adjacent free blocks (missed coalescing)", b);
                 if (load(b + size - kHeaderSize) != size) problem("footer disagrees with header", b);
-                if (h & (kTagMask | kCached)) problem("free block with a tag or kCached", b);
+                if (h & kTagMask) problem("free block with a tag", b);
             } else {
                 allocated += size;
-                if (h & kCached) ++cached_blocks;
+                if (size <= kCacheMaxBlock && is_cached(b)) ++cached_blocks;
                 if (!tag_ok(b, h)) problem("allocated block with a bad tag (overwritten header?)", b);
             }
             prev_free = is_free(h);
@@ -373,7 +374,7 @@ std::size_t Heap::check_locked(bool verbose, std::size_t cached) const {
     if (listed != free_blocks) problem("free blocks in the heap != blocks in the free lists", nullptr);
     if (allocated != in_use_) problem("bytes in use disagree with the heap walk", nullptr);
     if (cached != ~std::size_t{0} && cached != cached_blocks)
-        problem("kCached blocks in the heap != blocks in the thread caches", nullptr);
+        problem("blocks marked cached in the heap != blocks in the thread caches", nullptr);
     return problems;
 }
 

@@ -75,7 +75,7 @@ public:
     /// Like alloc_locked(), with the payload aligned to @p align (a power of two above 16).
     char *alloc_aligned_locked(std::size_t size, std::size_t align);
 
-    /// Frees an allocated block (::kAlloc set, ::kCached clear): coalesce, then trim or list.
+    /// Frees an allocated block (not held by a thread cache): coalesce, then trim or list.
     void free_locked(char *block);
 
     /// Resizes an allocated block to at least @p size bytes without a new allocation: in place,

@@ -114,36 +114,36 @@ char *thread_cache_refill(ThreadCache *tc, unsigned c) {
         for (unsigned i = 1; i < batch; ++i) {
             char *b = g_heap.alloc_locked(size);
             if (b == nullptr) break;
-            tc->push(c, b, load(b));
+            tc->push(c, b);
         }
     }
     g_heap.unlock();
     return first;
 }
 
-void thread_cache_flush_and_push(ThreadCache *tc, unsigned c, char *b, Word header) {
+void thread_cache_flush_and_push(ThreadCache *tc, unsigned c, char *b) {
     // Keep the most recently freed half (warm in the CPU cache), return the older half.
     unsigned keep = kCapacity.of[c] / 2;
     char *rest = tc->head[c];
     char *last_kept = nullptr;
     for (unsigned i = 0; i < keep; ++i) {
         last_kept = rest;
-        rest = reinterpret_cast<char *>(load(payload_of(rest)));
+        rest = *static_cast<char **>(payload_of(rest));
     }
     if (last_kept != nullptr)
-        store(payload_of(last_kept), 0);
+        *static_cast<char **>(payload_of(last_kept)) = nullptr;
     else
         tc->head[c] = nullptr;
     tc->count[c] = static_cast<std::uint16_t>(keep);
     g_heap.lock();
     while (rest != nullptr) {
-        char *next = reinterpret_cast<char *>(load(payload_of(rest)));
-        store(rest, load(rest) & ~kCached);
+        char *next = *static_cast<char **>(payload_of(rest));
+        static_cast<Word *>(payload_of(rest))[1] = 0;  // not cached any more: drop the mark
         g_heap.free_locked(rest);
         rest = next;
     }
     g_heap.unlock();
-    tc->push(c, b, header);
+    tc->push(c, b);
 }
 
 void thread_caches_forget_locked() {

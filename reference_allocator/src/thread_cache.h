@@ -9,8 +9,9 @@
  * at most cache_capacity(class) long.
  *
  * - A cached block is *allocated* as far as the heap knows (it never coalesces) and *free* as
- *   far as the program knows: its header carries ::kCached, which is how a second free() of it
- *   is caught.
+ *   far as the program knows. Its payload carries cache_key() in its second word, which is
+ *   how a second free() of it is caught; its header is never written (see block.h: only the
+ *   heap lock's holder writes headers).
  * - **malloc** pops from its class; an empty class is refilled with half its capacity in one
  *   visit to the heap (one lock acquisition for many blocks).
  * - **free** pushes onto the freeing thread's cache, whichever thread allocated the block:
@@ -56,7 +57,8 @@ inline constexpr CacheCapacities kCapacity{};
 
 struct ThreadCache {
     // Invariant: head[c] starts a chain of count[c] blocks of cache_class_size(c) bytes, each
-    // with ::kAlloc | ::kCached set, linked through the first word of their payloads.
+    // allocated in the heap, linked through the first word of their payloads, with
+    // cache_key(block) in the second.
     char *head[kCacheClasses];
     std::uint16_t count[kCacheClasses];
     std::uint64_t calls;      ///< malloc-family calls this cache's threads made
@@ -67,17 +69,19 @@ struct ThreadCache {
     char *pop(unsigned c) {
         char *b = head[c];
         if (HEAPLAB_UNLIKELY(b == nullptr)) return nullptr;
-        head[c] = static_cast<char *>(reinterpret_cast<void *>(load(payload_of(b))));
+        auto *link = static_cast<char **>(payload_of(b));
+        head[c] = link[0];
+        link[1] = nullptr;  // no stale cache_key() in a block handed out
         --count[c];
-        store(b, load(b) & ~kCached);
         return b;
     }
 
     /// Pushes an allocated block of class @p c. @return false when the class is full.
-    bool push(unsigned c, char *b, Word header) {
+    bool push(unsigned c, char *b) {
         if (HEAPLAB_UNLIKELY(count[c] >= kCapacity.of[c])) return false;
-        store(b, header | kCached);
-        store(payload_of(b), reinterpret_cast<std::uintptr_t>(head[c]));
+        auto *link = static_cast<Word *>(payload_of(b));
+        link[0] = reinterpret_cast<std::uintptr_t>(head[c]);
+        link[1] = cache_key(b);
         head[c] = b;
         ++count[c];
         return true;
@@ -96,7 +100,10 @@ ThreadCache *thread_cache_create();
 char *thread_cache_refill(ThreadCache *tc, unsigned c);
 
 /// Returns half of a full class to the heap (one lock), then pushes @p b.
-void thread_cache_flush_and_push(ThreadCache *tc, unsigned c, char *b, Word header);
+void thread_cache_flush_and_push(ThreadCache *tc, unsigned c, char *b);
+
+/// True when a thread cache holds @p block (its cache_key() is in its payload).
+inline bool is_cached(char *block) { return static_cast<Word *>(payload_of(block))[1] == cache_key(block); }
 
 /// Empties every cache without returning blocks (the heap they came from is gone: mm_init).
 /// The caller holds the heap lock and no other thread is allocating.
