@@ -29,6 +29,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
 #include <unistd.h>
 
 using namespace heaplab::ref;
@@ -49,11 +50,21 @@ void *memalign_impl(std::size_t align, std::size_t n) {
     return allocate_aligned(align, n);
 }
 
+/// Where the statistics go: a duplicate of stderr taken at start-up, because many programs
+/// close their standard streams before exit (coreutils' close_stdout closes stderr too).
+/// Close-on-exec: every child process that preloads us takes its own.
+int g_stats_fd = -1;
+
+__attribute__((constructor)) void open_stats_stream() {
+    const char *env = getenv("HEAPLAB_STATS");
+    if (env == nullptr || env[0] == '\0' || (env[0] == '0' && env[1] == '\0')) return;
+    g_stats_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 100);
+}
+
 /// Prints the statistics when HEAPLAB_STATS is set (and not "0"). Runs late at exit: a
 /// destructor of the preloaded library, which was the first to be constructed.
 __attribute__((destructor)) void print_stats_at_exit() {
-    const char *env = getenv("HEAPLAB_STATS");
-    if (env == nullptr || env[0] == '\0' || (env[0] == '0' && env[1] == '\0')) return;
+    if (g_stats_fd < 0) return;
     Stats s = stats();
     Line()
         .str("heaplab stats: pid ")
@@ -68,7 +79,7 @@ __attribute__((destructor)) void print_stats_at_exit() {
         .num(s.in_use)
         .str(" cached ")
         .num(s.cached)
-        .write_to(STDERR_FILENO);
+        .write_to(g_stats_fd);
 }
 
 }  // namespace
