@@ -7,6 +7,7 @@
  * message on stderr.
  */
 #include "cli_error.h"
+#include "cmd_lab.h"
 #include "cmd_trace_generate.h"
 #include "cmd_trace_replay.h"
 #include "heaplab/allocator.h"
@@ -26,6 +27,8 @@ int main(int argc, char **argv) {
     trace->require_subcommand(1);
     heaplab::add_trace_replay_command(*trace);
     heaplab::add_trace_generate_command(*trace);
+
+    heaplab::add_lab_command(app);
 
     CLI::App *allocators = app.add_subcommand("allocators", "List the allocators this build can load");
     allocators->callback([] {

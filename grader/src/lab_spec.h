@@ -1,0 +1,82 @@
+/**
+ * @file lab_spec.h
+ * @brief `lab.toml`: what a lab hands in, how it is graded, and within which limits.
+ *
+ * Every lab folder has a lab.toml; the grader reads nothing else to know how to grade it, and the
+ * handout's point table is generated from it. The full reference is in docs (for instructors);
+ * in short:
+ *
+ * ```toml
+ * [lab]
+ * id = "01-bump"                 # the folder name
+ * title = "A bump allocator"
+ * submit = ["mm.cpp"]            # the only files taken from a submission ("mm.c": compiled as C)
+ * alignment = 16                 # payload alignment the replay checks
+ *
+ * [limits]
+ * test_seconds = 10              # one test process
+ * replay_seconds = 60            # one trace replay
+ * output_kib = 256               # captured output per process, cut beyond
+ *
+ * [symbols]                      # what the student object may call (nm -u)
+ * allowed = ["mem_sbrk", "memcpy", "memset"]
+ *
+ * [[part]]
+ * name = "Alignment"
+ * kind = "tests"                 # tests | traces | memcheck | helgrind | utilization | throughput | warnings
+ * tests = "BumpAlignment.*"      # gtest filter (kind = "tests")
+ * points = 10
+ * visibility = "visible"         # visible | hidden | after_due_date
+ * description = "every payload is 16-byte aligned"
+ * ```
+ *
+ * `utilization` and `throughput` parts score on a straight line from `zero_at` (no points) to
+ * `full_at` (all points): utilization as a fraction, throughput as a ratio to the reference
+ * measured in the same run.
+ */
+#ifndef HEAPLAB_LAB_SPEC_H
+#define HEAPLAB_LAB_SPEC_H
+
+#include <string>
+#include <vector>
+
+namespace heaplab {
+
+/** @brief One graded part of a lab. */
+struct LabPart {
+    std::string name;
+    std::string kind;         ///< tests, traces, memcheck, helgrind, utilization, throughput, warnings
+    std::string tests;        ///< gtest filter, for kind = tests
+    std::string description;  ///< what it checks, for the handout
+    double points = 0;
+    std::string visibility = "visible";  ///< visible, hidden, after_due_date
+    std::string cap;          ///< traces: heap cap such as "512M" ("" = default)
+    double zero_at = 0;       ///< utilization / throughput: no points at or below
+    double full_at = 0;       ///< utilization / throughput: all points at or above
+};
+
+/** @brief A whole lab.toml. */
+struct LabSpec {
+    std::string path;
+    std::string id;
+    std::string title;
+    std::vector<std::string> submit;
+    std::size_t alignment = 16;
+    double test_seconds = 10;
+    double replay_seconds = 60;
+    std::size_t output_kib = 256;
+    std::vector<std::string> allowed_symbols;
+    std::vector<LabPart> parts;
+
+    [[nodiscard]] double total_points() const;
+};
+
+/** @brief Reads and validates a lab.toml. @throws UsageError with `file:line: what is wrong`. */
+LabSpec read_lab_spec(const std::string &path);
+
+/** @brief The handout's point table (Markdown), between `<!-- points -->` marker comments. */
+std::string points_table(const LabSpec &spec);
+
+}  // namespace heaplab
+
+#endif  // HEAPLAB_LAB_SPEC_H
