@@ -61,6 +61,8 @@ class Heap {
 public:
     void lock() { pthread_mutex_lock(&mutex_); }
     void unlock() { pthread_mutex_unlock(&mutex_); }
+    /// Takes the lock if nobody holds it. @return true when taken.
+    bool try_lock() { return pthread_mutex_trylock(&mutex_) == 0; }
     /// For pthread_atfork: the child inherits the lock held by the thread that forked.
     void reinit_lock_in_child() { mutex_ = PTHREAD_MUTEX_INITIALIZER; }
 
@@ -115,11 +117,15 @@ private:
     static constexpr unsigned kMaxRegions = 64;
 
     // All zero-initialised: the heap is valid (empty, not yet set up) before any constructor.
-    pthread_mutex_t mutex_ = PTHREAD_MUTEX_INITIALIZER;
-    bool break_ready_ = false;               ///< region 0 is set up on the break
-    FreeLists lists_;                        ///< every free block of every region
-    Region regions_[kMaxRegions];            ///< [0]: the break; [1..]: mapped regions
-    std::atomic<unsigned> nregions_{1};      ///< regions in use, region 0 counted always
+    // Layout matters for threads: the region bounds are read by every free() on every core,
+    // and the lock and free lists are written by whichever thread holds the lock. Sharing a
+    // cache line would make each free() miss whenever another thread touched the lists
+    // (false sharing), so the read-mostly bounds get cache lines of their own.
+    alignas(64) Region regions_[kMaxRegions];  ///< [0]: the break; [1..]: mapped regions
+    std::atomic<unsigned> nregions_{1};        ///< regions in use, region 0 counted always
+    alignas(64) pthread_mutex_t mutex_ = PTHREAD_MUTEX_INITIALIZER;
+    bool break_ready_ = false;                 ///< region 0 is set up on the break
+    FreeLists lists_;                          ///< every free block of every region
     std::size_t in_use_ = 0;                 ///< bytes of allocated blocks
     std::size_t mapped_ = 0;                 ///< bytes of mapped regions
     std::size_t break_peak_ = 0;             ///< largest break region size

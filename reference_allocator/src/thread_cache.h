@@ -18,6 +18,9 @@
  *   blocks belong to the heap, not to threads, so a block freed by another thread needs no
  *   message back to its allocator (glibc's tcache does the same). A full class first returns
  *   half of its blocks to the heap, where they coalesce.
+ * - In the preload build, the half a full class gives up goes, as one chain, onto a small
+ *   per-class *transfer stack*, from which a thread whose class is empty takes a whole chain
+ *   (see thread_cache.cpp); only when that is full do the blocks go back into the heap.
  * - **Thread exit** (a pthread key destructor) returns every cached block to the heap and the
  *   cache itself to a spare list for the next thread. Calls after that (from other
  *   destructors) go straight to the heap.
