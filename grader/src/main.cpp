@@ -7,6 +7,7 @@
  * message on stderr.
  */
 #include "cli_error.h"
+#include "cmd_check.h"
 #include "cmd_lab.h"
 #include "cmd_trace_generate.h"
 #include "cmd_trace_replay.h"
@@ -29,6 +30,7 @@ int main(int argc, char **argv) {
     heaplab::add_trace_generate_command(*trace);
 
     heaplab::add_lab_command(app);
+    heaplab::add_check_command(app);
 
     CLI::App *allocators = app.add_subcommand("allocators", "List the allocators this build can load");
     allocators->callback([] {

@@ -1,0 +1,452 @@
+/**
+ * @file check.cpp
+ * @brief Build, integrity, and the parts of a lab (see check.h).
+ */
+#include "check.h"
+
+#include "process.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+namespace heaplab {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr double kCompileSeconds = 180;
+
+std::string read_text(const fs::path &path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+/// The first @p count lines of @p text.
+std::string first_lines(const std::string &text, std::size_t count) {
+    std::istringstream in(text);
+    std::string out;
+    std::size_t n = 0;
+    for (std::string line; n < count && std::getline(in, line); ++n) out += line + "\n";
+    return out;
+}
+
+bool is_c(const std::string &file) { return file.ends_with(".c"); }
+
+/// Compiles one source to an object; the compiler's output goes to @p log.
+bool compile(const fs::path &source, const fs::path &object, const fs::path &root, bool as_c,
+             const std::vector<std::string> &extra, std::string &log) {
+    std::vector<std::string> argv = {as_c ? "gcc" : "g++", as_c ? "-std=c11" : "-std=c++20", "-g", "-O1", "-fPIC",
+                                     "-Wall", "-Wextra", "-I" + (root / "common" / "include").string()};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    argv.insert(argv.end(), {"-c", source.string(), "-o", object.string()});
+    RunLimits limits;
+    limits.seconds = kCompileSeconds;
+    RunResult result = run(argv, limits);
+    log += result.output;
+    return result.ok();
+}
+
+/// Compiles unless the object is newer than the source (the lab's tests: built once, reused).
+bool compile_cached(const fs::path &source, const fs::path &object, const fs::path &root,
+                    const std::vector<std::string> &extra, std::string &log) {
+    std::error_code error;
+    if (fs::exists(object, error) && fs::last_write_time(object, error) > fs::last_write_time(source, error)) {
+        bool headers_older = true;
+        for (const auto &header : fs::directory_iterator(root / "common" / "include" / "heaplab", error))
+            if (fs::last_write_time(header, error) > fs::last_write_time(object, error)) headers_older = false;
+        if (headers_older) return true;
+    }
+    return compile(source, object, root, false, extra, log);
+}
+
+int count_warnings(const std::string &compiler_output) {
+    int warnings = 0;
+    std::istringstream in(compiler_output);
+    for (std::string line; std::getline(in, line);)
+        if (line.find(": warning: ") != std::string::npos) ++warnings;
+    return warnings;
+}
+
+/// Undefined symbols of the student object that the lab does not allow.
+std::vector<std::string> forbidden_symbols(const fs::path &object, const LabSpec &spec) {
+    RunLimits limits;
+    limits.seconds = 30;
+    RunResult nm = run({"nm", "-u", "--format=posix", object.string()}, limits);
+    std::set<std::string> allowed(spec.allowed_symbols.begin(), spec.allowed_symbols.end());
+    std::vector<std::string> bad;
+    std::istringstream in(nm.output);
+    for (std::string line; std::getline(in, line);) {
+        std::string symbol = line.substr(0, line.find(' '));
+        if (symbol.empty() || symbol.starts_with("mm_") || symbol.starts_with("mem_") ||
+            symbol == "_GLOBAL_OFFSET_TABLE_")
+            continue;
+        if (!allowed.contains(symbol)) bad.push_back(symbol);
+    }
+    return bad;
+}
+
+/// Inline assembly can do anything a forbidden call can (a raw syscall): refused outright.
+bool uses_inline_asm(const std::string &source) {
+    static const std::regex asm_word(R"((^|[^A-Za-z0-9_])(asm|__asm__|__asm)\s*(volatile|__volatile__)?\s*[({])");
+    return std::regex_search(source, asm_word);
+}
+
+/// The tests of a binary that match @p filter.
+std::vector<std::string> list_tests(const fs::path &binary, const std::string &filter, double seconds) {
+    RunLimits limits;
+    limits.seconds = seconds;
+    RunResult listed = run({binary.string(), "--gtest_list_tests", "--gtest_filter=" + filter}, limits);
+    std::vector<std::string> tests;
+    if (!listed.ok()) return tests;
+    std::istringstream in(listed.output);
+    std::string suite;
+    for (std::string line; std::getline(in, line);) {
+        if (line.empty()) continue;
+        if (line[0] != ' ') {
+            suite = line.substr(0, line.find_first_of(" #"));
+        } else {
+            tests.push_back(suite + line.substr(2, line.find_first_of(" #", 2) - 2));
+        }
+    }
+    return tests;
+}
+
+/// The lines of a test's output between its RUN line and its verdict: the assertion messages.
+std::string failure_text(const std::string &output) {
+    std::istringstream in(output);
+    std::string text;
+    bool inside = false;
+    for (std::string line; std::getline(in, line);) {
+        if (line.starts_with("[ RUN      ]")) {
+            inside = true;
+            continue;
+        }
+        if (line.starts_with("[  FAILED  ]") || line.starts_with("[       OK ]")) break;
+        if (inside) text += line + "\n";
+    }
+    return first_lines(text, 12);
+}
+
+PartResult run_tests_part(const LabPart &part, const LabSpec &spec, const fs::path &binary, const fs::path &scratch) {
+    PartResult result{part.name, part.kind, part.visibility, 0, part.points, false, "", ""};
+    std::vector<std::string> tests = list_tests(binary, part.tests, spec.test_seconds);
+    if (tests.empty()) {
+        result.summary = "no tests";
+        result.explanation = "no test matches '" + part.tests + "' (or the test program does not start)";
+        return result;
+    }
+    std::size_t passed = 0;
+    for (const std::string &test : tests) {
+        fs::path report = scratch / "test-report.json";
+        fs::remove(report);
+        RunLimits limits;
+        limits.seconds = spec.test_seconds;
+        limits.output_limit = spec.output_kib * 1024;
+        limits.max_processes = 0;
+        RunResult outcome = run({binary.string(), "--gtest_filter=" + test, "--gtest_output=json:" + report.string()},
+                                limits);
+        // Passed only if the process exited 0 AND GoogleTest's own report says this one test
+        // passed: exit(0) from inside mm_init leaves no report, and printing "[  PASSED  ]" is
+        // not enough either.
+        bool reported_pass = false;
+        try {
+            nlohmann::json json = nlohmann::json::parse(read_text(report));
+            reported_pass = json.at("tests").get<int>() == 1 && json.at("failures").get<int>() == 0;
+        } catch (const std::exception &) {
+            reported_pass = false;
+        }
+        if (outcome.ok() && reported_pass) {
+            ++passed;
+            continue;
+        }
+        if (result.explanation.empty()) {
+            std::string why;
+            if (outcome.ok()) {
+                why = "the test program exited 0 without GoogleTest's report (exit() called inside the allocator?)";
+            } else if (outcome.timed_out || outcome.signal != 0) {
+                why = outcome.describe(spec.test_seconds);
+            }
+            std::string messages = failure_text(outcome.output);
+            result.explanation = test + (why.empty() ? "" : ": " + why) + "\n" + messages;
+        }
+    }
+    result.points = part.points * static_cast<double>(passed) / static_cast<double>(tests.size());
+    result.summary = fmt::format("{}/{} tests", passed, tests.size());
+    return result;
+}
+
+std::vector<std::string> suite_traces(const fs::path &root) {
+    std::vector<std::string> traces;
+    std::error_code error;
+    for (const auto &entry : fs::directory_iterator(root / "traces", error))
+        if (entry.path().extension() == ".rep") traces.push_back(entry.path().string());
+    std::sort(traces.begin(), traces.end());
+    return traces;
+}
+
+PartResult run_traces_part(const LabPart &part, const LabSpec &spec, const fs::path &plugin, const CheckSetup &setup) {
+    PartResult result{part.name, part.kind, part.visibility, 0, part.points, false, "", ""};
+    std::vector<std::string> traces = suite_traces(setup.root);
+    std::vector<std::string> argv = {setup.heaplab.string(), "trace", "replay", "--json", "--no-time",
+                                     "--allocator", plugin.string(), "--alignment", std::to_string(spec.alignment),
+                                     "--timeout", fmt::format("{:g}", spec.replay_seconds)};
+    if (!part.cap.empty()) argv.insert(argv.end(), {"--cap", part.cap});
+    argv.insert(argv.end(), traces.begin(), traces.end());
+    RunLimits limits;
+    limits.seconds = spec.replay_seconds * static_cast<double>(traces.size() + 1);
+    limits.output_limit = 8 << 20;
+    RunResult outcome = run(argv, limits);
+    nlohmann::json json = nlohmann::json::parse(outcome.output, nullptr, false);
+    if (json.is_discarded() || !json.contains("allocators")) {
+        result.summary = "replay failed";
+        result.explanation = "the replay did not finish (" + outcome.describe(limits.seconds) + "):\n" +
+                             first_lines(outcome.output, 10);
+        return result;
+    }
+    std::size_t passed = 0, total = 0;
+    for (const auto &trace : json["allocators"][0]["traces"]) {
+        ++total;
+        if (trace["ok"].get<bool>()) {
+            ++passed;
+        } else if (result.explanation.empty()) {
+            const auto &failure = trace["failure"];
+            result.explanation = fmt::format("trace {} failed at request {} ({}):\n{}\n{}", trace["trace"].get<std::string>(),
+                                             failure["op_index"].get<std::size_t>(), failure["op"].get<std::string>(),
+                                             failure["reason"].get<std::string>(),
+                                             first_lines(failure["heap_map"].get<std::string>(), 12));
+        }
+    }
+    if (total > 0) result.points = part.points * static_cast<double>(passed) / static_cast<double>(total);
+    result.summary = fmt::format("{}/{} traces", passed, total);
+    return result;
+}
+
+/// The first Memcheck error: its kind, and the first stack frame in the student's file.
+std::string first_memcheck_error(const std::string &output, const std::string &student_file, int &errors) {
+    static const std::regex summary(R"(ERROR SUMMARY: (\d+) errors)");
+    std::smatch match;
+    errors = std::regex_search(output, match, summary) ? std::stoi(match[1]) : 0;
+    std::istringstream in(output);
+    std::string kind, where, stack;
+    static const std::regex frame(R"(==\d+==\s+(?:at|by) 0x[0-9A-Fa-f]+: (\S+) \(([^:)]+):(\d+)\))");
+    for (std::string line; std::getline(in, line);) {
+        std::string text = std::regex_replace(line, std::regex(R"(^==\d+== ?)"), "");
+        if (kind.empty()) {
+            if (text.starts_with("Invalid ") || text.starts_with("Conditional jump") ||
+                text.starts_with("Use of uninitialised") || text.starts_with("Syscall param") ||
+                text.starts_with("Source and destination overlap") || text.find(" is uninitialised") != std::string::npos)
+                kind = text;
+            continue;
+        }
+        if (text.empty()) break;
+        stack += "    " + text + "\n";
+        if (where.empty() && std::regex_search(line, match, frame) && match[2].str().ends_with(student_file))
+            where = fmt::format("{}:{} in {}()", student_file, match[3].str(), match[1].str());
+    }
+    if (kind.empty()) return "";
+    return kind + (where.empty() ? "" : " at " + where) + "\n" + first_lines(stack, 8);
+}
+
+PartResult run_memcheck_part(const LabPart &part, const LabSpec &spec, const fs::path &plugin, const CheckSetup &setup) {
+    PartResult result{part.name, part.kind, part.visibility, 0, part.points, false, "", ""};
+    std::vector<std::string> argv = {"valgrind", "--error-exitcode=99", "--num-callers=12",
+                                     setup.heaplab.string(), "trace", "replay", "--in-process", "--no-time",
+                                     "--allocator", plugin.string(), "--alignment", std::to_string(spec.alignment)};
+    if (!part.cap.empty()) argv.insert(argv.end(), {"--cap", part.cap});
+    std::vector<std::string> traces = suite_traces(setup.root);
+    argv.insert(argv.end(), traces.begin(), traces.end());
+    RunLimits limits;
+    limits.seconds = std::max(300.0, spec.replay_seconds * 10);
+    limits.output_limit = 4 << 20;
+    RunResult outcome = run(argv, limits);
+    int errors = 0;
+    std::string first = first_memcheck_error(outcome.output, spec.submit.front(), errors);
+    if (outcome.exit_code == 0 && errors == 0) {
+        result.points = part.points;
+        result.summary = "no errors";
+        return result;
+    }
+    if (errors == 0 && outcome.exit_code == 1) {
+        // No Memcheck error, but the replay itself failed: a memory-clean allocator that does
+        // not work earns nothing here.
+        result.summary = "replay failed";
+        result.explanation = "Memcheck found no error, but the trace replay failed under it; fix the traces part first";
+        return result;
+    }
+    result.summary = errors > 0 ? fmt::format("{} errors", errors) : "did not finish";
+    result.explanation = !first.empty() ? "Memcheck: " + first
+                                        : "Valgrind run ended with " + outcome.describe(limits.seconds) + ":\n" +
+                                              first_lines(outcome.output, 12);
+    return result;
+}
+
+}  // namespace
+
+double CheckReport::score() const {
+    double total = 0;
+    for (const PartResult &part : parts)
+        if (!part.skipped) total += part.points;
+    return total;
+}
+
+double CheckReport::max_score(bool include_skipped) const {
+    double total = 0;
+    for (const PartResult &part : parts)
+        if (include_skipped || !part.skipped) total += part.max_points;
+    return total;
+}
+
+CheckReport check_submission(const LabSpec &spec, const fs::path &lab_dir, const fs::path &submission_dir,
+                             const fs::path &scratch, const CheckSetup &setup) {
+    CheckReport report;
+    report.lab_id = spec.id;
+    report.lab_title = spec.title;
+    fs::create_directories(scratch);
+
+    auto skip_all = [&](const std::string &why) {
+        for (const LabPart &part : spec.parts) {
+            bool hidden = part.visibility != "visible" && !setup.include_hidden;
+            report.parts.push_back({part.name, part.kind, part.visibility, 0, part.points, hidden, "not run", why});
+        }
+        return report;
+    };
+
+    // Take in only the files lab.toml names.
+    for (const std::string &file : spec.submit) {
+        fs::path from = submission_dir / file;
+        if (!fs::is_regular_file(from)) return skip_all("the submission has no " + file);
+        fs::copy_file(from, scratch / file, fs::copy_options::overwrite_existing);
+    }
+    const std::string &student_file = spec.submit.front();
+    fs::path student_source = scratch / student_file;
+    if (uses_inline_asm(read_text(student_source))) report.forbidden.push_back("inline assembly (asm)");
+
+    // Build: the student file alone first (its warnings and symbols are its own).
+    fs::path student_object = scratch / "student.o";
+    std::string log;
+    report.built = compile(student_source, student_object, setup.root, is_c(student_file), {}, log);
+    report.build_output = first_lines(log, 40);
+    report.warnings = count_warnings(log);
+    if (!report.built) return skip_all("the submission does not compile; the compiler said:\n" + first_lines(log, 20));
+    for (const std::string &symbol : forbidden_symbols(student_object, spec)) report.forbidden.push_back(symbol);
+
+    // The lab's tests (public, and hidden when grading), compiled once per lab and reused.
+    fs::path cache = scratch / "lab-objects";
+    fs::create_directories(cache);
+    std::vector<fs::path> test_sources;
+    for (const fs::path &dir : {lab_dir / "tests", setup.root / "grader" / "hidden" / spec.id}) {
+        if (dir.filename() != "tests" && !setup.include_hidden) continue;
+        std::error_code error;
+        for (const auto &entry : fs::directory_iterator(dir, error))
+            if (entry.path().extension() == ".cpp") test_sources.push_back(entry.path());
+    }
+    std::vector<std::string> objects = {student_object.string()};
+    std::string framework_log;
+    bool framework_ok = true;
+    for (const fs::path &source : test_sources) {
+        fs::path object = cache / (source.parent_path().filename().string() + "-" + source.stem().string() + ".o");
+        framework_ok = compile_cached(source, object, setup.root, {"-I" + (lab_dir / "tests").string()}, framework_log) &&
+                       framework_ok;
+        objects.push_back(object.string());
+    }
+    fs::path memlib_object = cache / "memlib_sim.o";
+    framework_ok = compile_cached(setup.root / "common" / "src" / "memlib_sim.cpp", memlib_object, setup.root, {},
+                                  framework_log) && framework_ok;
+    objects.push_back(memlib_object.string());
+    if (!framework_ok) throw std::runtime_error("the lab's own tests do not compile:\n" + first_lines(framework_log, 30));
+
+    fs::path test_binary = scratch / "lab_tests";
+    std::vector<std::string> link = {is_c(student_file) ? "g++" : "g++"};
+    link.insert(link.end(), objects.begin(), objects.end());
+    link.insert(link.end(), {"-lgtest", "-lgtest_main", "-pthread", "-o", test_binary.string()});
+    RunLimits link_limits;
+    link_limits.seconds = kCompileSeconds;
+    RunResult linked = run(link, link_limits);
+    fs::path plugin = scratch / "mm_submission.so";
+    RunResult plugin_built = run({"g++", "-shared", student_object.string(), "-o", plugin.string()}, link_limits);
+    if (!linked.ok() || !plugin_built.ok()) {
+        report.built = false;
+        std::string why = "the submission compiles but does not link (a missing function?):\n" +
+                          first_lines(linked.output + plugin_built.output, 20);
+        report.build_output = why;
+        return skip_all(why);
+    }
+
+    for (const LabPart &part : spec.parts) {
+        bool hidden = part.visibility != "visible" && !setup.include_hidden;
+        if (hidden) {
+            report.parts.push_back({part.name, part.kind, part.visibility, 0, part.points, true, "graded later", ""});
+            continue;
+        }
+        if (!report.forbidden.empty() && part.kind != "warnings") {
+            std::string names;
+            for (const std::string &symbol : report.forbidden) names += (names.empty() ? "" : ", ") + symbol;
+            report.parts.push_back({part.name, part.kind, part.visibility, 0, part.points, false, "refused",
+                                    "mm code may not use: " + names + " (lab.toml [symbols] allowed lists what it may call)"});
+            continue;
+        }
+        if (part.kind == "tests") {
+            report.parts.push_back(run_tests_part(part, spec, test_binary, scratch));
+        } else if (part.kind == "traces") {
+            report.parts.push_back(run_traces_part(part, spec, plugin, setup));
+        } else if (part.kind == "memcheck") {
+            report.parts.push_back(run_memcheck_part(part, spec, plugin, setup));
+        } else if (part.kind == "warnings") {
+            PartResult result{part.name, part.kind, part.visibility, report.warnings == 0 ? part.points : 0, part.points,
+                              false, fmt::format("{} warnings", report.warnings), ""};
+            if (report.warnings > 0) result.explanation = first_lines(report.build_output, 12);
+            report.parts.push_back(result);
+        } else {
+            report.parts.push_back({part.name, part.kind, part.visibility, 0, part.points, true,
+                                    "not yet graded by this version", ""});
+        }
+    }
+    return report;
+}
+
+std::string format_report(const CheckReport &report) {
+    auto number = [](double points) {
+        double rounded = std::round(points * 10) / 10;
+        return rounded == std::floor(rounded) ? fmt::format("{:g}", rounded) : fmt::format("{:.1f}", rounded);
+    };
+    std::string out = fmt::format("== {}: {}\n", report.lab_id, report.lab_title);
+    if (report.built)
+        out += fmt::format("build: ok ({} warning{})\n", report.warnings, report.warnings == 1 ? "" : "s");
+    else
+        out += "build: FAILED\n";
+    if (!report.forbidden.empty()) {
+        std::string names;
+        for (const std::string &symbol : report.forbidden) names += (names.empty() ? "" : ", ") + symbol;
+        out += "integrity: refused: " + names + "\n";
+    }
+    std::string first_failure;
+    for (const PartResult &part : report.parts) {
+        std::string verdict = part.skipped ? "--  " : part.points >= part.max_points ? "OK  " : "FAIL";
+        std::string dots(std::max<std::size_t>(3, 28 - part.name.size()), '.');
+        out += fmt::format("{} {} {} {:>5}/{:<3}  {}\n", part.name, dots, verdict,
+                           part.skipped ? "-" : number(part.points), number(part.max_points), part.summary);
+        if (first_failure.empty() && !part.skipped && !part.explanation.empty())
+            first_failure = "first failure, in part '" + part.name + "':\n" + part.explanation;
+    }
+    if (!first_failure.empty()) {
+        out += "\n";
+        std::istringstream in(first_failure);
+        for (std::string line; std::getline(in, line);) out += "  " + line + "\n";
+        out += "\n";
+    }
+    double skipped = report.max_score(true) - report.max_score(false);
+    out += fmt::format("Score: {}/{}", number(report.score()), number(report.max_score(false)));
+    if (skipped > 0) out += fmt::format("  (+{} points graded later: hidden parts)", number(skipped));
+    out += "\n";
+    return out;
+}
+
+}  // namespace heaplab

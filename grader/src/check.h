@@ -1,0 +1,68 @@
+/**
+ * @file check.h
+ * @brief Grading one submission against a lab.toml: build, integrity, parts, verdicts.
+ *
+ * The path of a submission (DESIGN.md): its files are copied into a scratch folder; the
+ * student file is compiled alone, its undefined symbols checked against the lab's allow-list;
+ * it is linked with the lab's tests (one process per test) and built as an allocator plug-in
+ * for the trace replay and Memcheck. Every run goes through run() (process.h): own process
+ * group, time limit, rlimits, output cut.
+ */
+#ifndef HEAPLAB_CHECK_H
+#define HEAPLAB_CHECK_H
+
+#include "lab_spec.h"
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace heaplab {
+
+/** @brief The verdict on one part of a lab. */
+struct PartResult {
+    std::string name;
+    std::string kind;
+    std::string visibility;
+    double points = 0;
+    double max_points = 0;
+    bool skipped = false;       ///< not run (hidden part in a self-check)
+    std::string summary;        ///< one line: "23/23 tests", "16/16 traces", "no errors"
+    std::string explanation;    ///< the first failure, explained ("" when all passed)
+};
+
+/** @brief Everything a grading run found. */
+struct CheckReport {
+    std::string lab_id;
+    std::string lab_title;
+    bool built = false;
+    std::string build_output;   ///< compiler output (errors or warnings), cut
+    int warnings = 0;
+    std::vector<std::string> forbidden;  ///< symbols or constructs the submission may not use
+    std::vector<PartResult> parts;
+    [[nodiscard]] double score() const;
+    [[nodiscard]] double max_score(bool include_skipped) const;
+};
+
+/** @brief Where the grader finds its own things. */
+struct CheckSetup {
+    std::filesystem::path root;      ///< the HeapLab tree (common/, traces/, labs/, grader/hidden)
+    std::filesystem::path heaplab;   ///< this program, for replays in a child
+    bool include_hidden = false;     ///< grade hidden parts too (instructors), else skip them
+    int jobs = 1;
+};
+
+/**
+ * @brief Grades the submission in @p submission_dir (its files named by lab.toml's `submit`)
+ *        for @p spec, building in @p scratch.
+ */
+CheckReport check_submission(const LabSpec &spec, const std::filesystem::path &lab_dir,
+                             const std::filesystem::path &submission_dir, const std::filesystem::path &scratch,
+                             const CheckSetup &setup);
+
+/** @brief The xv6-style terminal report: one line per part, the first failure, the score. */
+std::string format_report(const CheckReport &report);
+
+}  // namespace heaplab
+
+#endif  // HEAPLAB_CHECK_H

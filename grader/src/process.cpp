@@ -1,0 +1,123 @@
+/**
+ * @file process.cpp
+ * @brief run(): a child in its own process group, with limits (see process.h).
+ */
+#include "process.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdexcept>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace heaplab {
+namespace {
+
+void set_limit(int resource, rlim_t value) {
+    rlimit limit{value, value};
+    setrlimit(resource, &limit);
+}
+
+}  // namespace
+
+std::string RunResult::describe(double limit_seconds) const {
+    if (timed_out) return fmt::format("timed out after {:g} s (an endless loop or a deadlock?)", limit_seconds);
+    if (signal != 0) return fmt::format("killed by SIG{} ({})", sigabbrev_np(signal), strsignal(signal));
+    return fmt::format("exit status {}", exit_code);
+}
+
+RunResult run(const std::vector<std::string> &argv, const RunLimits &limits) {
+    if (argv.empty()) throw std::runtime_error("run: no command");
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+    auto started = std::chrono::steady_clock::now();
+    pid_t child = fork();
+    if (child < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+    }
+    if (child == 0) {
+        setpgid(0, 0);  // its own group: a timeout kills everything it started
+        dup2(fds[1], STDOUT_FILENO);
+        dup2(fds[1], STDERR_FILENO);
+        int null = open("/dev/null", O_RDONLY);
+        if (null >= 0) dup2(null, STDIN_FILENO);
+        auto cpu = static_cast<rlim_t>(limits.seconds + 1);
+        set_limit(RLIMIT_CPU, cpu);
+        set_limit(RLIMIT_FSIZE, limits.file_size_limit);
+        set_limit(RLIMIT_NOFILE, limits.open_files);
+        set_limit(RLIMIT_CORE, 0);
+        if (limits.max_processes > 0) set_limit(RLIMIT_NPROC, limits.max_processes);
+        if (!limits.working_directory.empty() && chdir(limits.working_directory.c_str()) != 0) _exit(126);
+        std::vector<char *> args;
+        for (const std::string &arg : argv) args.push_back(const_cast<char *>(arg.c_str()));
+        args.push_back(nullptr);
+        execvp(args[0], args.data());
+        const char message[] = "cannot start the program\n";
+        (void)!write(STDERR_FILENO, message, sizeof message - 1);
+        _exit(127);
+    }
+    setpgid(child, child);  // also from here: no race with the child's own call
+    close(fds[1]);
+
+    RunResult result;
+    auto deadline = started + std::chrono::duration<double>(limits.seconds);
+    char buffer[65536];
+    for (;;) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+            result.timed_out = true;
+            break;
+        }
+        pollfd fd{fds[0], POLLIN, 0};
+        int ready = poll(&fd, 1, static_cast<int>(std::min<long long>(left.count(), 500)));
+        if (ready < 0 && errno != EINTR) break;
+        if (ready <= 0) continue;
+        ssize_t n = read(fds[0], buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;  // every writer closed: the child (and its children) are done writing
+        auto count = static_cast<std::size_t>(n);
+        std::size_t room = limits.output_limit > result.output.size() ? limits.output_limit - result.output.size() : 0;
+        result.output.append(buffer, std::min(room, count));
+        if (count > room) result.output_dropped += count - room;
+    }
+    if (result.timed_out) kill(-child, SIGKILL);
+    close(fds[0]);
+    int status = 0;
+    if (!result.timed_out) {
+        // The pipe closed; the child may still be exiting, or may have closed its output and
+        // gone on running: wait for it, but not past the deadline.
+        while (true) {
+            pid_t done = waitpid(child, &status, WNOHANG);
+            if (done == child) break;
+            if (std::chrono::steady_clock::now() >= deadline) {
+                result.timed_out = true;
+                kill(-child, SIGKILL);
+                waitpid(child, &status, 0);
+                break;
+            }
+            usleep(2000);
+        }
+    } else {
+        waitpid(child, &status, 0);
+    }
+    kill(-child, SIGKILL);  // anything it left behind in its group
+    result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (!result.timed_out) {
+        if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
+        if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
+    }
+    if (result.output_dropped > 0)
+        result.output += fmt::format("\n[... {} more bytes of output cut by the grader]\n", result.output_dropped);
+    return result;
+}
+
+}  // namespace heaplab

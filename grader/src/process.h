@@ -1,0 +1,53 @@
+/**
+ * @file process.h
+ * @brief Running a student's program: its own process group, a time limit, resource limits,
+ *        and output captured and cut at a limit.
+ *
+ * Everything the grader runs of a student's work goes through run(): a test binary, a trace
+ * replay, Valgrind. The child gets a process group of its own, so that on a timeout the whole
+ * group (including anything it forked) is killed; rlimits on CPU time, file size, open files,
+ * processes and core dumps; and its stdout and stderr are read through one pipe and kept up to
+ * `output_limit` bytes (the rest is counted, not stored), so gigabytes of output cost nothing.
+ * `RLIMIT_AS` is deliberately not set: it breaks Valgrind and sanitizers.
+ */
+#ifndef HEAPLAB_PROCESS_H
+#define HEAPLAB_PROCESS_H
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace heaplab {
+
+/** @brief Limits for one child process. */
+struct RunLimits {
+    double seconds = 10;                       ///< wall-clock limit; the group is killed after it
+    std::size_t output_limit = 256 * 1024;     ///< bytes of output kept
+    std::size_t file_size_limit = 64 << 20;    ///< RLIMIT_FSIZE
+    std::size_t max_processes = 0;             ///< RLIMIT_NPROC (0: leave as it is)
+    std::size_t open_files = 256;              ///< RLIMIT_NOFILE
+    std::string working_directory;             ///< "" = the grader's
+};
+
+/** @brief How a child ended. */
+struct RunResult {
+    int exit_code = -1;        ///< when it exited normally, else -1
+    int signal = 0;            ///< the signal that killed it, 0 if none
+    bool timed_out = false;    ///< killed by the grader at the time limit
+    std::string output;        ///< stdout and stderr, interleaved, cut at the limit
+    std::size_t output_dropped = 0;  ///< bytes beyond the limit, not kept
+    double seconds = 0;        ///< wall-clock time
+
+    /** @brief Exited normally with status 0. */
+    [[nodiscard]] bool ok() const { return exit_code == 0 && !timed_out && signal == 0; }
+    /** @brief "exit status 1", "killed by SIGSEGV (Segmentation fault)", "timed out after 10 s". */
+    [[nodiscard]] std::string describe(double limit_seconds) const;
+};
+
+/** @brief Runs @p argv (argv[0] looked up in PATH) within @p limits. Never throws for the
+ *         child's misbehaviour; throws std::runtime_error only if it cannot start at all. */
+RunResult run(const std::vector<std::string> &argv, const RunLimits &limits);
+
+}  // namespace heaplab
+
+#endif  // HEAPLAB_PROCESS_H
