@@ -26,8 +26,17 @@ build: deps
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
+# The main job: the trace suite on every allocator, then every lab's example submissions graded
+# (made from the solutions by scripts/make-examples: correct, untouched skeleton, classic mistakes).
 grade: build
 	$(BUILD)/bin/heaplab trace replay --allocator all traces/*.rep
+	scripts/make-examples $(BUILD)/bin/heaplab $(BUILD)/examples
+	@status=0; for lab in $$(ls $(BUILD)/examples); do \
+	  echo; echo "=== grading the example submissions of $$lab"; \
+	  rm -rf $(BUILD)/grades/$$lab; \
+	  $(BUILD)/bin/heaplab grade --lab $$lab --jobs $(JOBS) --out $(BUILD)/grades/$$lab $(BUILD)/examples/$$lab || status=1; \
+	  column -s, -t < $(BUILD)/grades/$$lab/gradebook.csv; \
+	done; exit $$status
 
 traces: build
 	$(BUILD)/bin/heaplab trace generate --all --out traces

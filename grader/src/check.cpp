@@ -46,9 +46,11 @@ bool compile(const fs::path &source, const fs::path &object, const fs::path &roo
     std::vector<std::string> argv = {as_c ? "gcc" : "g++", as_c ? "-std=c11" : "-std=c++20", "-g", "-O1", "-fPIC",
                                      "-Wall", "-Wextra", "-I" + (root / "common" / "include").string()};
     argv.insert(argv.end(), extra.begin(), extra.end());
-    argv.insert(argv.end(), {"-c", source.string(), "-o", object.string()});
+    // Compiled from its own folder, so that messages say "mm.cpp:12:3", not a scratch path.
+    argv.insert(argv.end(), {"-c", source.filename().string(), "-o", fs::absolute(object).string()});
     RunLimits limits;
     limits.seconds = kCompileSeconds;
+    limits.working_directory = fs::absolute(source).parent_path().string();
     RunResult result = run(argv, limits);
     log += result.output;
     return result.ok();
@@ -290,6 +292,32 @@ PartResult run_memcheck_part(const LabPart &part, const LabSpec &spec, const fs:
 
 }  // namespace
 
+std::vector<std::string> build_lab_objects(const fs::path &lab_dir, const std::string &lab_id, const fs::path &cache,
+                                           const CheckSetup &setup) {
+    fs::create_directories(cache);
+    std::vector<fs::path> test_sources;
+    for (const fs::path &dir : {lab_dir / "tests", setup.root / "grader" / "hidden" / lab_id}) {
+        if (dir.filename() != "tests" && !setup.include_hidden) continue;
+        std::error_code error;
+        for (const auto &entry : fs::directory_iterator(dir, error))
+            if (entry.path().extension() == ".cpp") test_sources.push_back(entry.path());
+    }
+    std::sort(test_sources.begin(), test_sources.end());
+    std::vector<std::string> objects;
+    std::string log;
+    bool ok = true;
+    for (const fs::path &source : test_sources) {
+        fs::path object = cache / (source.parent_path().filename().string() + "-" + source.stem().string() + ".o");
+        ok = compile_cached(source, object, setup.root, {"-I" + (lab_dir / "tests").string()}, log) && ok;
+        objects.push_back(object.string());
+    }
+    fs::path memlib_object = cache / "memlib_sim.o";
+    ok = compile_cached(setup.root / "common" / "src" / "memlib_sim.cpp", memlib_object, setup.root, {}, log) && ok;
+    objects.push_back(memlib_object.string());
+    if (!ok) throw std::runtime_error("the lab's own tests do not compile:\n" + first_lines(log, 30));
+    return objects;
+}
+
 double CheckReport::score() const {
     double total = 0;
     for (const PartResult &part : parts)
@@ -339,29 +367,9 @@ CheckReport check_submission(const LabSpec &spec, const fs::path &lab_dir, const
     for (const std::string &symbol : forbidden_symbols(student_object, spec)) report.forbidden.push_back(symbol);
 
     // The lab's tests (public, and hidden when grading), compiled once per lab and reused.
-    fs::path cache = scratch / "lab-objects";
-    fs::create_directories(cache);
-    std::vector<fs::path> test_sources;
-    for (const fs::path &dir : {lab_dir / "tests", setup.root / "grader" / "hidden" / spec.id}) {
-        if (dir.filename() != "tests" && !setup.include_hidden) continue;
-        std::error_code error;
-        for (const auto &entry : fs::directory_iterator(dir, error))
-            if (entry.path().extension() == ".cpp") test_sources.push_back(entry.path());
-    }
+    fs::path cache = setup.objects_cache.empty() ? scratch / "lab-objects" : setup.objects_cache;
     std::vector<std::string> objects = {student_object.string()};
-    std::string framework_log;
-    bool framework_ok = true;
-    for (const fs::path &source : test_sources) {
-        fs::path object = cache / (source.parent_path().filename().string() + "-" + source.stem().string() + ".o");
-        framework_ok = compile_cached(source, object, setup.root, {"-I" + (lab_dir / "tests").string()}, framework_log) &&
-                       framework_ok;
-        objects.push_back(object.string());
-    }
-    fs::path memlib_object = cache / "memlib_sim.o";
-    framework_ok = compile_cached(setup.root / "common" / "src" / "memlib_sim.cpp", memlib_object, setup.root, {},
-                                  framework_log) && framework_ok;
-    objects.push_back(memlib_object.string());
-    if (!framework_ok) throw std::runtime_error("the lab's own tests do not compile:\n" + first_lines(framework_log, 30));
+    for (const std::string &object : build_lab_objects(lab_dir, spec.id, cache, setup)) objects.push_back(object);
 
     fs::path test_binary = scratch / "lab_tests";
     std::vector<std::string> link = {is_c(student_file) ? "g++" : "g++"};

@@ -49,8 +49,20 @@ struct CheckSetup {
     std::filesystem::path root;      ///< the HeapLab tree (common/, traces/, labs/, grader/hidden)
     std::filesystem::path heaplab;   ///< this program, for replays in a child
     bool include_hidden = false;     ///< grade hidden parts too (instructors), else skip them
-    int jobs = 1;
+    /// where the lab's compiled tests are kept and reused ("" = inside the scratch folder);
+    /// shared by every submission of a batch
+    std::filesystem::path objects_cache;
 };
+
+/**
+ * @brief Compiles the lab's tests (public, and hidden ones if @p setup says so) and memlib into
+ *        the objects cache, if they are not there yet. check_submission() does it too; a batch
+ *        calls it once before its workers start, so they never compile the same file at once.
+ * @return the object files to link with a submission.
+ * @throws std::runtime_error when the lab's own tests do not compile.
+ */
+std::vector<std::string> build_lab_objects(const std::filesystem::path &lab_dir, const std::string &lab_id,
+                                           const std::filesystem::path &cache, const CheckSetup &setup);
 
 /**
  * @brief Grades the submission in @p submission_dir (its files named by lab.toml's `submit`)

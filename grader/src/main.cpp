@@ -8,6 +8,7 @@
  */
 #include "cli_error.h"
 #include "cmd_check.h"
+#include "cmd_grade.h"
 #include "cmd_lab.h"
 #include "cmd_trace_generate.h"
 #include "cmd_trace_replay.h"
@@ -31,6 +32,7 @@ int main(int argc, char **argv) {
 
     heaplab::add_lab_command(app);
     heaplab::add_check_command(app);
+    heaplab::add_grade_command(app);
 
     CLI::App *allocators = app.add_subcommand("allocators", "List the allocators this build can load");
     allocators->callback([] {

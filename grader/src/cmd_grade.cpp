@@ -1,0 +1,317 @@
+/**
+ * @file cmd_grade.cpp
+ * @brief Batch grading: every submission gets a record, a feedback page, a Gradescope-style
+ *        results.json, and a row in gradebook.csv — also when it failed to build or crashed.
+ *
+ * Safe to interrupt. A submission counts as graded once its record (`record.json`) exists;
+ * the record is written last, through a temporary file and a rename, so it is either whole or
+ * absent. Run again after a kill (even `kill -9`), the batch skips what has a record and grades
+ * the rest; gradebook.csv and summary.md are rebuilt from the records every time, so no row is
+ * lost or doubled.
+ */
+#include "cmd_grade.h"
+
+#include "check.h"
+#include "cli_error.h"
+#include "intake.h"
+#include "lab_spec.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <thread>
+#include <unistd.h>
+
+namespace heaplab {
+namespace fs = std::filesystem;
+using nlohmann::json;
+namespace {
+
+struct GradeSettings {
+    std::string lab;
+    int jobs = 1;
+    std::string out = "grades";
+    bool public_only = false;
+    std::vector<std::string> submissions;
+};
+
+void write_atomically(const fs::path &path, const std::string &text) {
+    fs::path temporary = path;
+    temporary += ".tmp";
+    {
+        std::ofstream out(temporary, std::ios::binary);
+        out << text;
+        out.flush();
+        if (!out) throw std::runtime_error("cannot write " + temporary.string());
+    }
+    fs::rename(temporary, path);
+}
+
+/// labs/NN-name from "NN", "NN-name" or a path.
+fs::path find_lab(const std::string &lab, const fs::path &root) {
+    if (fs::exists(fs::path(lab) / "lab.toml")) return fs::absolute(lab);
+    std::error_code error;
+    for (const auto &entry : fs::directory_iterator(root / "labs", error)) {
+        std::string name = entry.path().filename().string();
+        if ((name == lab || name.starts_with(lab + "-")) && fs::exists(entry.path() / "lab.toml")) return entry.path();
+    }
+    throw UsageError("no lab '" + lab + "' in " + (root / "labs").string());
+}
+
+json part_json(const PartResult &part) {
+    return {{"name", part.name},         {"kind", part.kind},       {"visibility", part.visibility},
+            {"points", part.points},     {"max_points", part.max_points}, {"skipped", part.skipped},
+            {"summary", part.summary},   {"explanation", part.explanation}};
+}
+
+std::string number(double points) {
+    double rounded = std::round(points * 100) / 100;
+    return fmt::format("{:g}", rounded);
+}
+
+/// Gradescope's results.json: hidden parts are listed, marked hidden.
+json gradescope_results(const json &record, double seconds) {
+    json tests = json::array();
+    int number_in_order = 1;
+    for (const json &part : record["parts"]) {
+        bool passed = part["points"].get<double>() >= part["max_points"].get<double>();
+        std::string output = part["summary"].get<std::string>();
+        if (!part["explanation"].get<std::string>().empty()) output += "\n\n" + part["explanation"].get<std::string>();
+        tests.push_back({{"name", part["name"]},
+                         {"number", std::to_string(number_in_order++)},
+                         {"score", part["points"]},
+                         {"max_score", part["max_points"]},
+                         {"status", passed ? "passed" : "failed"},
+                         {"output", output},
+                         {"output_format", "text"},
+                         {"visibility", part["visibility"]}});
+    }
+    std::string output = record["status"].get<std::string>() == "graded"
+                             ? "Graded by HeapLab."
+                             : "Not graded in full: " + record["problem"].get<std::string>();
+    return {{"score", record["score"]}, {"execution_time", static_cast<int>(seconds)}, {"output", output},
+            {"output_format", "text"},  {"visibility", "visible"}, {"stdout_visibility", "hidden"},
+            {"tests", tests}};
+}
+
+std::string feedback_page(const json &record) {
+    std::string page = fmt::format("# {} — feedback for {}\n\n**Score: {} / {}**\n\n", record["lab_title"].get<std::string>(),
+                                   record["submission"].get<std::string>(), number(record["score"].get<double>()),
+                                   number(record["max_score"].get<double>()));
+    if (record["status"] != "graded") page += "> " + record["problem"].get<std::string>() + "\n\n";
+    for (const json &note : record["notes"]) page += "- note: " + note.get<std::string>() + "\n";
+    page += "\n| Part | Points | Result |\n|---|---:|---|\n";
+    for (const json &part : record["parts"])
+        page += fmt::format("| {} | {} / {} | {} |\n", part["name"].get<std::string>(), number(part["points"].get<double>()),
+                            number(part["max_points"].get<double>()), part["summary"].get<std::string>());
+    for (const json &part : record["parts"]) {
+        std::string explanation = part["explanation"].get<std::string>();
+        if (explanation.empty()) continue;
+        page += "\n## " + part["name"].get<std::string>() + "\n\n";
+        if (part["visibility"] == "hidden") {
+            page += "A hidden part: its details are not shown.\n";
+        } else {
+            page += "```\n" + explanation + "```\n";
+        }
+    }
+    return page;
+}
+
+/// Grades one submission into OUT/submissions/NAME/; never throws.
+void grade_one(const Submission &submission, const LabSpec &spec, const fs::path &lab_dir, const fs::path &out,
+               const CheckSetup &setup) {
+    auto started = std::chrono::steady_clock::now();
+    fs::path folder = out / "submissions" / submission.name;
+    fs::path scratch = out / "work" / submission.name;
+    json record = {{"submission", submission.name}, {"source", fs::absolute(submission.source).string()},
+                   {"lab", spec.id},                {"lab_title", spec.title},
+                   {"status", "graded"},            {"problem", ""},
+                   {"score", 0.0},                  {"max_score", spec.total_points()},
+                   {"parts", json::array()},        {"notes", json::array()},
+                   {"forbidden", json::array()},    {"warnings", 0}};
+    auto zero_parts = [&](const std::string &why) {
+        for (const LabPart &part : spec.parts)
+            record["parts"].push_back(part_json({part.name, part.kind, part.visibility, 0, part.points, false, "not run", why}));
+    };
+    try {
+        fs::remove_all(scratch);
+        fs::create_directories(folder);
+        IntakeResult intake = take_in(submission, spec.submit, scratch / "submitted");
+        for (const std::string &note : intake.notes) record["notes"].push_back(note);
+        if (!intake.ok) {
+            record["status"] = "intake failed";
+            record["problem"] = intake.problem;
+            zero_parts(intake.problem);
+        } else {
+            CheckReport report = check_submission(spec, lab_dir, scratch / "submitted", scratch / "build", setup);
+            for (const PartResult &part : report.parts) record["parts"].push_back(part_json(part));
+            record["score"] = report.score();
+            record["forbidden"] = report.forbidden;
+            record["warnings"] = report.warnings;
+            if (!report.built) {
+                record["status"] = "build failed";
+                record["problem"] = "the submission does not build:\n" + report.build_output;
+            } else if (!report.forbidden.empty()) {
+                record["status"] = "refused";
+                record["problem"] = "uses what the lab does not allow";
+            }
+        }
+    } catch (const std::exception &error) {
+        record["status"] = "grader error";
+        record["problem"] = error.what();
+        record["parts"] = json::array();
+        record["score"] = 0.0;
+        zero_parts(std::string("grader error: ") + error.what());
+    }
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    record["seconds"] = seconds;
+    try {
+        fs::create_directories(folder);
+        write_atomically(folder / "feedback.md", feedback_page(record));
+        write_atomically(folder / "results.json", gradescope_results(record, seconds).dump(2) + "\n");
+        write_atomically(folder / "record.json", record.dump(2) + "\n");  // last: marks it graded
+    } catch (const std::exception &error) {
+        std::cerr << "heaplab: cannot write the record of " << submission.name << ": " << error.what() << "\n";
+    }
+    std::error_code ignored;
+    fs::remove_all(scratch, ignored);
+}
+
+std::string csv_field(const std::string &text) {
+    if (text.find_first_of(",\"\n") == std::string::npos) return text;
+    std::string quoted = "\"";
+    for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return quoted + "\"";
+}
+
+/// gradebook.csv and summary.md from every record under OUT: the truth is the records.
+std::string rebuild_gradebook(const LabSpec &spec, const fs::path &out) {
+    std::vector<json> records;
+    std::error_code error;
+    for (const auto &entry : fs::directory_iterator(out / "submissions", error)) {
+        fs::path record = entry.path() / "record.json";
+        if (!fs::exists(record)) continue;
+        std::ifstream in(record);
+        json parsed = json::parse(in, nullptr, false);
+        if (!parsed.is_discarded()) records.push_back(parsed);
+    }
+    std::sort(records.begin(), records.end(),
+              [](const json &a, const json &b) { return a["submission"] < b["submission"]; });
+    std::string csv = "submission,score,max_score,status";
+    for (const LabPart &part : spec.parts) csv += "," + csv_field(part.name);
+    csv += "\n";
+    std::vector<double> scores;
+    for (const json &record : records) {
+        csv += csv_field(record["submission"]) + "," + number(record["score"]) + "," + number(record["max_score"]) + "," +
+               csv_field(record["status"]);
+        for (const LabPart &part : spec.parts) {
+            double points = 0;
+            for (const json &graded : record["parts"])
+                if (graded["name"] == part.name) points = graded["points"];
+            csv += "," + number(points);
+        }
+        csv += "\n";
+        scores.push_back(record["score"].get<double>() / std::max(1.0, record["max_score"].get<double>()));
+    }
+    write_atomically(out / "gradebook.csv", csv);
+
+    std::string summary = fmt::format("# {} — {} submissions graded\n\n", spec.title, records.size());
+    if (!scores.empty()) {
+        std::vector<double> sorted = scores;
+        std::sort(sorted.begin(), sorted.end());
+        double mean = 0;
+        for (double s : scores) mean += s;
+        mean /= static_cast<double>(scores.size());
+        summary += fmt::format("mean {:.1f}%, median {:.1f}%\n\n```\n", 100 * mean, 100 * sorted[sorted.size() / 2]);
+        for (int bucket = 0; bucket <= 10; ++bucket) {
+            std::size_t count = 0;
+            for (double s : scores)
+                if (std::min(10, static_cast<int>(std::floor(s * 10 + 1e-9))) == bucket) ++count;
+            summary += fmt::format("{:>4}% {:<40} {}\n", bucket * 10, std::string(std::min<std::size_t>(count, 40), '#'), count);
+        }
+        summary += "```\n";
+    }
+    write_atomically(out / "summary.md", summary);
+    return summary;
+}
+
+void run_grade(const GradeSettings &settings) {
+    if (settings.submissions.empty()) throw UsageError("grade: no submissions given");
+    if (settings.jobs < 1) throw UsageError("--jobs must be at least 1");
+    CheckSetup setup;
+    setup.root = HEAPLAB_SOURCE_DIR;
+    setup.heaplab = fs::read_symlink("/proc/self/exe");
+    setup.include_hidden = !settings.public_only;
+    fs::path lab_dir = find_lab(settings.lab, setup.root);
+    LabSpec spec = read_lab_spec((lab_dir / "lab.toml").string());
+    std::vector<Submission> submissions;
+    try {
+        submissions = find_submissions(settings.submissions, spec.submit);
+    } catch (const std::exception &error) {
+        throw UsageError(error.what());
+    }
+    fs::path out = fs::absolute(settings.out);
+    fs::create_directories(out / "submissions");
+    setup.objects_cache = out / "work" / "lab-objects";
+    try {
+        build_lab_objects(lab_dir, spec.id, setup.objects_cache, setup);  // once, before the workers
+    } catch (const std::exception &error) {
+        throw UsageError(std::string("grader error: ") + error.what());
+    }
+
+    std::vector<Submission> todo;
+    for (const Submission &submission : submissions)
+        if (!fs::exists(out / "submissions" / submission.name / "record.json")) todo.push_back(submission);
+    std::size_t already = submissions.size() - todo.size();
+    bool terminal = isatty(STDERR_FILENO);
+    fmt::print(stderr, "grading {} submissions of {} ({} already graded) with {} job{}\n", todo.size(), spec.id, already,
+               settings.jobs, settings.jobs == 1 ? "" : "s");
+
+    std::atomic<std::size_t> next{0}, done{0};
+    std::mutex print;
+    auto worker = [&] {
+        for (std::size_t i; (i = next.fetch_add(1)) < todo.size();) {
+            grade_one(todo[i], spec, lab_dir, out, setup);
+            std::size_t finished = ++done;
+            std::lock_guard lock(print);
+            if (terminal) {
+                std::size_t width = 30, filled = width * finished / todo.size();
+                fmt::print(stderr, "\r[{}{}] {}/{} {:<30.30}", std::string(filled, '#'), std::string(width - filled, '.'),
+                           finished, todo.size(), todo[i].name);
+            } else {
+                fmt::print(stderr, "graded {} ({}/{})\n", todo[i].name, finished, todo.size());
+            }
+        }
+    };
+    std::vector<std::thread> workers;
+    for (int j = 0; j < std::min<int>(settings.jobs, static_cast<int>(std::max<std::size_t>(todo.size(), 1))); ++j)
+        workers.emplace_back(worker);
+    for (std::thread &thread : workers) thread.join();
+    if (terminal && !todo.empty()) fmt::print(stderr, "\n");
+    std::string summary = rebuild_gradebook(spec, out);
+    fmt::print("{}\nwritten: {}/gradebook.csv, {}/summary.md, and per submission {}/submissions/NAME/"
+               "{{record.json,feedback.md,results.json}}\n",
+               summary, out.string(), out.string(), out.string());
+}
+
+}  // namespace
+
+void add_grade_command(CLI::App &app) {
+    auto settings = std::make_shared<GradeSettings>();
+    CLI::App *grade = app.add_subcommand("grade", "Grade a class: folders, .zip or .tar.gz submissions, or folders of them");
+    grade->add_option("--lab", settings->lab, "the lab: 01, 01-bump, or a lab folder")->required();
+    grade->add_option("--jobs,-j", settings->jobs, "submissions graded at once")->capture_default_str();
+    grade->add_option("--out,-o", settings->out, "where records, feedback and the gradebook go")->capture_default_str();
+    grade->add_flag("--public-only", settings->public_only, "skip the hidden parts");
+    grade->add_option("submissions", settings->submissions, "submissions")->required();
+    grade->callback([settings] { run_grade(*settings); });
+}
+
+}  // namespace heaplab
