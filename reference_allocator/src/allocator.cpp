@@ -194,7 +194,8 @@ int reset_heap() {
 
 std::size_t check_heap(bool verbose) {
     g_heap.lock();
-    std::size_t problems = g_heap.check_locked(verbose, thread_caches_blocks_locked());
+    std::size_t cached = thread_caches_exact_locked() ? thread_caches_blocks_locked() : ~std::size_t{0};
+    std::size_t problems = g_heap.check_locked(verbose, cached);
     g_heap.unlock();
     return problems;
 }

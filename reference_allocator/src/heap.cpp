@@ -2,6 +2,7 @@
 #include "heap.h"
 
 #include "report.h"
+#include "size_class.h"
 #include "thread_cache.h"
 
 #include "heaplab/memlib.h"
@@ -25,9 +26,13 @@ constexpr std::size_t kRegionMin = 1024 * KiB;
 constexpr std::size_t kRegionMax = 64 * 1024 * KiB;
 
 std::size_t page_size() {
-    static std::size_t page = 0;  // benign race: every thread computes the same value
-    if (page == 0) page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
-    return page;
+    static std::atomic<std::size_t> page{0};  // every thread computes the same value
+    std::size_t p = page.load(std::memory_order_relaxed);
+    if (p == 0) {
+        p = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+        page.store(p, std::memory_order_relaxed);
+    }
+    return p;
 }
 
 }  // namespace
@@ -81,6 +86,10 @@ char *Heap::place_locked(char *block, std::size_t size) {
         store(next, load(next) | kPrevAlloc);
     }
     in_use_ += size;
+    // free() reads the second payload word of a small block to tell whether a thread cache
+    // holds it (cache_key()). Make it defined, so that a block the program never wrote is not
+    // mistaken for anything — and Memcheck sees no read of uninitialised memory there.
+    if (size <= kCacheMaxBlock) store(static_cast<char *>(payload_of(block)) + sizeof(Word), 0);
     return block;
 }
 
@@ -183,6 +192,7 @@ char *Heap::alloc_aligned_locked(std::size_t size, std::size_t align) {
         Word h = load(block);
         char *aligned = block + lead;
         store(aligned, alloc_header(aligned, size_of(h) - lead, 0));
+        store(static_cast<char *>(payload_of(aligned)) + sizeof(Word), 0);  // see place_locked()
         store(block, alloc_header(block, lead, h & kPrevAlloc));
         free_locked(block);  // in_use_ drops by `lead`: the rest is still counted
         block = aligned;

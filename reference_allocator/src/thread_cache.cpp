@@ -52,9 +52,21 @@ void fork_prepare() {
     mem_fork_prepare();
 }
 
-void fork_release() {
-    // In the child the forking thread is the only thread: it holds both locks and may
-    // release them (default pthread mutexes do not check the owner).
+void fork_parent() {
+    mem_fork_release();
+    g_heap.unlock();
+}
+
+/// Set in a child forked by a process with other threads: their caches are frozen as the
+/// fork found them — perhaps in the middle of a push or pop, which take no lock — and their
+/// blocks stay allocated in the child for good (a leak, never a corruption).
+bool g_caches_torn_by_fork = false;
+
+void fork_child() {
+    // The forking thread is the only thread here: it holds both locks and may release them
+    // (default pthread mutexes do not check the owner).
+    for (ThreadCache *tc = g_all; tc != nullptr; tc = tc->next_all)
+        if (tc != t_cache) g_caches_torn_by_fork = true;
     mem_fork_release();
     g_heap.unlock();
 }
@@ -79,7 +91,7 @@ bool process_ready() {
     if (HEAPLAB_LIKELY(state == 2)) return true;
     if (state == 1 || !g_process_state.compare_exchange_strong(state, 1)) return false;
     pthread_key_create(&g_exit_key, on_thread_exit);
-    pthread_atfork(fork_prepare, fork_release, fork_release);
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
     g_process_state.store(2, std::memory_order_release);
     return true;
 }
@@ -198,6 +210,8 @@ void thread_caches_forget_locked() {
         std::memset(tc->count, 0, sizeof tc->count);
     }
 }
+
+bool thread_caches_exact_locked() { return !g_caches_torn_by_fork; }
 
 std::size_t thread_caches_blocks_locked() {
     std::size_t n = 0;

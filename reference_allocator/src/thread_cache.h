@@ -27,9 +27,10 @@
  *
  * Caches live in memory mapped for them (never in the heap they cache, so the graded heap
  * holds only blocks, and a fresh mm_init() can forget them all). The pointer to a thread's
- * cache is in initial-exec TLS in the preload build: one %fs-relative load, no call to
- * __tls_get_addr (which may allocate). The mm.h plug-in is loaded with dlopen(), where
- * initial-exec TLS is not guaranteed to be available, so it uses the default model.
+ * cache is in initial-exec TLS: one %fs-relative load, no call to __tls_get_addr (which may
+ * allocate, and costs a call on every malloc). The mm.h plug-in is loaded with dlopen(); glibc
+ * keeps a small static-TLS reserve for exactly such libraries (rtld.optional_static_tls,
+ * 512 bytes), and the 16 bytes used here fit in it.
  */
 #ifndef HEAPLAB_REF_THREAD_CACHE_H
 #define HEAPLAB_REF_THREAD_CACHE_H
@@ -41,11 +42,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#if HEAPLAB_REF_PRELOAD
 #define HEAPLAB_TLS __attribute__((tls_model("initial-exec")))
-#else
-#define HEAPLAB_TLS
-#endif
 
 namespace heaplab::ref {
 
@@ -111,6 +108,10 @@ inline bool is_cached(char *block) { return static_cast<Word *>(payload_of(block
 /// Empties every cache without returning blocks (the heap they came from is gone: mm_init).
 /// The caller holds the heap lock and no other thread is allocating.
 void thread_caches_forget_locked();
+
+/// False in a child forked while other threads ran: their caches may be caught mid-update,
+/// so the count of cached blocks is no longer exact (heap lock held).
+bool thread_caches_exact_locked();
 
 /// Blocks held by every cache, and the calls they served (heap lock held).
 std::size_t thread_caches_blocks_locked();

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <thread>
@@ -40,9 +41,11 @@ struct Mailbox {
     std::vector<Item> items;
 };
 
-#ifndef HEAPLAB_STRESS_ROUNDS
-#define HEAPLAB_STRESS_ROUNDS 60000
-#endif
+/// Rounds per thread: HEAPLAB_STRESS_ROUNDS in the environment (Memcheck runs fewer).
+int rounds() {
+    const char *env = std::getenv("HEAPLAB_STRESS_ROUNDS");
+    return env != nullptr ? std::atoi(env) : 60000;
+}
 
 void worker(int me, int threads, std::vector<Mailbox> &boxes, std::atomic<int> &bad) {
     std::uint64_t s = 0x9E3779B97F4A7C15ULL * static_cast<std::uint64_t>(me + 7);
@@ -53,7 +56,8 @@ void worker(int me, int threads, std::vector<Mailbox> &boxes, std::atomic<int> &
         return s;
     };
     std::vector<Item> mine;
-    for (int round = 0; round < HEAPLAB_STRESS_ROUNDS; ++round) {
+    const int total = rounds();
+    for (int round = 0; round < total; ++round) {
         std::uint64_t x = rnd();
         if (mine.empty() || x % 5 < 3) {
             std::size_t n = x % 16 == 0 ? (x >> 8) % 20000 : (x >> 8) % 300;
