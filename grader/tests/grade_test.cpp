@@ -1,0 +1,144 @@
+// `heaplab grade` on a small class: every submission gets a row whatever it did, archives are
+// taken in safely, and a batch killed halfway finishes on the next run without losing or
+// doubling a row. A trimmed copy of Lab 01 (tests parts only) keeps it quick.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <sys/wait.h>
+#include <thread>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Outcome {
+    int status = -1;
+    std::string out;
+};
+
+Outcome shell(const std::string &command) {
+    Outcome outcome;
+    FILE *pipe = popen((command + " 2>&1").c_str(), "r");
+    std::array<char, 4096> buffer{};
+    while (std::fgets(buffer.data(), buffer.size(), pipe) != nullptr) outcome.out += buffer.data();
+    int status = pclose(pipe);
+    outcome.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return outcome;
+}
+
+std::string read(const fs::path &path) {
+    std::ifstream in(path);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+class GradeBatch : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = fs::temp_directory_path() / ("heaplab_grade_" + std::to_string(getpid()));
+        fs::remove_all(dir_);
+        fs::create_directories(dir_ / "class");
+        // The lab: Lab 01's tests, graded on two tests parts only.
+        fs::copy(fs::path(SOURCE_DIR) / "labs" / "01-bump", lab(), fs::copy_options::recursive);
+        fs::remove_all(lab() / "build");
+        std::ofstream(lab() / "lab.toml") << "[lab]\nid = \"01-bump\"\ntitle = \"Bump (trimmed)\"\nsubmit = [\"mm.cpp\"]\n"
+                                             "[symbols]\nallowed = [\"memcpy\", \"memset\", \"__errno_location\", \"fprintf\", \"printf\", \"stderr\"]\n"
+                                             "[[part]]\nname = \"malloc\"\nkind = \"tests\"\ntests = \"BumpMalloc.*\"\npoints = 60\n"
+                                             "[[part]]\nname = \"calloc\"\nkind = \"tests\"\ntests = \"BumpCalloc.*\"\npoints = 40\n";
+        solution_ = shell(std::string(HEAPLAB_BIN) + " lab strip " + SOURCE_DIR + "/solutions/01-bump/mm.cpp").out;
+    }
+    void TearDown() override { fs::remove_all(dir_); }
+    fs::path lab() const { return dir_ / "lab"; }
+    void submit(const std::string &name, const std::string &source) {
+        fs::create_directories(dir_ / "class" / name);
+        std::ofstream(dir_ / "class" / name / "mm.cpp") << source;
+    }
+    Outcome grade(const std::string &extra = "") {
+        return shell(std::string(HEAPLAB_BIN) + " grade --lab " + lab().string() + " --out " + (dir_ / "out").string() +
+                     " " + extra + " " + (dir_ / "class").string());
+    }
+    std::vector<std::string> gradebook_rows() {
+        std::istringstream in(read(dir_ / "out" / "gradebook.csv"));
+        std::vector<std::string> rows;
+        for (std::string line; std::getline(in, line);) rows.push_back(line);
+        return rows;
+    }
+    fs::path dir_;
+    std::string solution_;
+};
+
+TEST_F(GradeBatch, EverySubmissionGetsARowWhateverItDid) {
+    submit("alice", solution_);
+    submit("bob", "this does not compile\n");
+    fs::create_directories(dir_ / "class" / "carol");  // an empty hand-in
+    std::ofstream(dir_ / "class" / "dave.zip") << "PK\x03\x04 but not really a zip";
+    // An archive whose only mm.cpp climbs out with ../
+    fs::create_directories(dir_ / "evil" / "inner");
+    std::ofstream(dir_ / "evil" / "mm.cpp") << solution_;
+    // -P: GNU tar would otherwise strip the leading ../ itself.
+    ASSERT_EQ(shell("cd " + (dir_ / "evil" / "inner").string() + " && tar -P -czf " + (dir_ / "class" / "erin.tar.gz").string() +
+                    " ../mm.cpp").status, 0);
+    // A good archive with the file in a subfolder.
+    fs::create_directories(dir_ / "pack" / "frank-handin");
+    std::ofstream(dir_ / "pack" / "frank-handin" / "mm.cpp") << solution_;
+    ASSERT_EQ(shell("tar czf " + (dir_ / "class" / "frank.tar.gz").string() + " -C " + (dir_ / "pack").string() +
+                    " frank-handin").status, 0);
+
+    Outcome outcome = grade("--jobs 2");
+    ASSERT_EQ(outcome.status, 0) << outcome.out;
+    std::vector<std::string> rows = gradebook_rows();
+    ASSERT_EQ(rows.size(), 7u) << "a header and one row per submission:\n" << read(dir_ / "out" / "gradebook.csv");
+    EXPECT_EQ(rows[0], "submission,score,max_score,status,malloc,calloc");
+    EXPECT_EQ(rows[1], "alice,100,100,graded,60,40");
+    EXPECT_EQ(rows[2], "bob,0,100,build failed,0,0");
+    EXPECT_EQ(rows[3], "carol,0,100,intake failed,0,0");
+    EXPECT_EQ(rows[4], "dave,0,100,intake failed,0,0");
+    EXPECT_EQ(rows[5], "erin,0,100,intake failed,0,0");
+    EXPECT_EQ(rows[6], "frank,100,100,graded,60,40");
+
+    nlohmann::json erin = nlohmann::json::parse(read(dir_ / "out" / "submissions" / "erin" / "record.json"));
+    EXPECT_NE(erin["notes"].dump().find("a path with '..'"), std::string::npos) << erin.dump(2);
+    EXPECT_FALSE(fs::exists(dir_ / "out" / "submissions" / "mm.cpp")) << "nothing is written outside the scratch";
+    nlohmann::json results = nlohmann::json::parse(read(dir_ / "out" / "submissions" / "alice" / "results.json"));
+    EXPECT_EQ(results["score"], 100.0);
+    EXPECT_EQ(results["tests"].size(), 2u);
+    EXPECT_EQ(results["tests"][0]["status"], "passed");
+    EXPECT_NE(read(dir_ / "out" / "submissions" / "bob" / "feedback.md").find("mm.cpp:1:"), std::string::npos)
+        << "the compiler's first error is in the feedback, with file:line";
+    EXPECT_NE(read(dir_ / "out" / "summary.md").find("6 submissions graded"), std::string::npos);
+}
+
+TEST_F(GradeBatch, AKilledBatchFinishesOnTheNextRunWithoutLosingOrDoublingARow) {
+    for (int i = 0; i < 6; ++i) submit("student" + std::to_string(i), solution_);
+    // Start, and kill -9 as soon as the first record is on disk.
+    std::string command = std::string(HEAPLAB_BIN) + " grade --lab " + lab().string() + " --out " +
+                          (dir_ / "out").string() + " " + (dir_ / "class").string() + " >/dev/null 2>&1 & echo $!";
+    std::string pid = shell(command).out;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!fs::exists(dir_ / "out" / "submissions" / "student0" / "record.json") &&
+           std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    shell("kill -9 " + pid);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+
+    Outcome rerun = grade();
+    ASSERT_EQ(rerun.status, 0) << rerun.out;
+    EXPECT_NE(rerun.out.find("already graded"), std::string::npos) << rerun.out;
+    std::vector<std::string> rows = gradebook_rows();
+    ASSERT_EQ(rows.size(), 7u) << read(dir_ / "out" / "gradebook.csv");
+    for (int i = 0; i < 6; ++i) EXPECT_EQ(rows[i + 1], "student" + std::to_string(i) + ",100,100,graded,60,40");
+}
+
+TEST_F(GradeBatch, BadArgumentsExit2) {
+    EXPECT_EQ(shell(std::string(HEAPLAB_BIN) + " grade --lab 99 " + dir_.string()).status, 2);
+    EXPECT_EQ(shell(std::string(HEAPLAB_BIN) + " grade --lab " + lab().string() + " /nonexistent").status, 2);
+}
+
+}  // namespace
