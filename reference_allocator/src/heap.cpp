@@ -68,6 +68,18 @@ bool Heap::reset_locked() {
     return setup_break_locked();
 }
 
+bool Heap::is_wilderness(const char *block, std::size_t size) const {
+    return break_ready_ && block + size == epilogue();
+}
+
+void Heap::link_locked(char *block, std::size_t size) {
+    if (!is_wilderness(block, size)) lists_.insert(reinterpret_cast<FreeBlock *>(block), size);
+}
+
+void Heap::unlink_locked(char *block, std::size_t size) {
+    if (!is_wilderness(block, size)) lists_.remove(reinterpret_cast<FreeBlock *>(block), size);
+}
+
 char *Heap::place_locked(char *block, std::size_t size) {
     Word h = load(block);
     std::size_t have = size_of(h);
@@ -78,7 +90,7 @@ char *Heap::place_locked(char *block, std::size_t size) {
         store(block, alloc_header(block, size, prev));
         char *rest = block + size;
         write_free(rest, have - size, kPrevAlloc);
-        lists_.insert(reinterpret_cast<FreeBlock *>(rest), have - size);
+        link_locked(rest, have - size);
     } else {
         size = have;  // the rest would be too small to be a block: keep it inside this one
         store(block, alloc_header(block, size, prev));
@@ -102,10 +114,7 @@ char *Heap::grow_break_locked(std::size_t size) {
     if ((eh & kPrevAlloc) == 0) {  // the last block is free: grow it rather than waste it
         top = load(epi - kHeaderSize);
         start = epi - top;
-        if (top >= size) {
-            lists_.remove(reinterpret_cast<FreeBlock *>(start), top);
-            return start;
-        }
+        if (top >= size) return start;  // the wilderness is in no list
     }
     std::size_t incr = size - top;
     if (incr < kGrowMin) incr = kGrowMin;
@@ -127,7 +136,6 @@ char *Heap::grow_break_locked(std::size_t size) {
     store(new_epi, kAlloc);  // its predecessor (the grown block) is free
     regions_[0].end.store(new_epi + kHeaderSize, std::memory_order_release);
     if (top != 0) {
-        lists_.remove(reinterpret_cast<FreeBlock *>(start), top);
         write_free(start, top + incr, kPrevAlloc);  // a free block's predecessor is in use
     } else {
         write_free(start, incr, eh & kPrevAlloc);
@@ -211,8 +219,7 @@ bool Heap::trim_locked(char *block, std::size_t size, Word prev_alloc) {
     char *new_epi = block + left;
     store(new_epi, kAlloc);
     regions_[0].end.store(new_epi + kHeaderSize, std::memory_order_release);
-    lists_.insert(reinterpret_cast<FreeBlock *>(block), left);
-    return true;
+    return true;  // what is left is the wilderness: in no list
 }
 static_assert(kTopPad >= kMinBlock && kTrimThreshold > kTopPad);
 
@@ -224,13 +231,13 @@ void Heap::free_locked(char *block) {
     char *next = block + size;
     Word nh = load(next);
     if (is_free(nh)) {  // merge with the block above
-        lists_.remove(reinterpret_cast<FreeBlock *>(next), size_of(nh));
+        unlink_locked(next, size_of(nh));
         size += size_of(nh);
     }
     if (prev == 0) {  // merge with the block below: its footer is the word before us
         std::size_t below = load(block - kHeaderSize);
         block -= below;
-        lists_.remove(reinterpret_cast<FreeBlock *>(block), below);
+        unlink_locked(block, below);
         size += below;
         prev = load(block) & kPrevAlloc;  // always set: two free blocks are never adjacent
     }
@@ -239,7 +246,7 @@ void Heap::free_locked(char *block) {
     store(next, load(next) & ~kPrevAlloc);
     if (size >= kTrimThreshold && break_ready_ && next == epilogue() && trim_locked(block, size, prev))
         return;
-    lists_.insert(reinterpret_cast<FreeBlock *>(block), size);
+    link_locked(block, size);
 }
 
 char *Heap::resize_locked(char *block, std::size_t size) {
@@ -254,22 +261,22 @@ char *Heap::resize_locked(char *block, std::size_t size) {
     std::size_t next_free = is_free(nh) ? size_of(nh) : 0;
     Word prev = h & kPrevAlloc;
     if (have + next_free >= size) {  // 1. grow into the free block above
-        if (next_free != 0) lists_.remove(reinterpret_cast<FreeBlock *>(next), next_free);
+        if (next_free != 0) unlink_locked(next, next_free);
         return absorb_locked(block, block, have, have + next_free, size, prev);
     }
     if (prev == 0) {  // 2. the free block below (and the one above) together are enough
         std::size_t below = load(block - kHeaderSize);
         if (below + have + next_free >= size) {
             char *start = block - below;
-            lists_.remove(reinterpret_cast<FreeBlock *>(start), below);
-            if (next_free != 0) lists_.remove(reinterpret_cast<FreeBlock *>(next), next_free);
+            unlink_locked(start, below);
+            if (next_free != 0) unlink_locked(next, next_free);
             return absorb_locked(start, block, have, below + have + next_free, size,
                                  load(start) & kPrevAlloc);
         }
     }
     // 3. the last block of the break (perhaps below a free top block): move the break.
     if (!break_ready_ || next + next_free != epilogue()) return nullptr;
-    char *top = grow_break_locked(size - have);  // unlinks `next` if it was free
+    char *top = grow_break_locked(size - have);  // `next`, if free, is the wilderness
     if (top == nullptr) return nullptr;
     return absorb_locked(block, block, have, have + size_of(load(top)), size, prev);
 }
@@ -380,6 +387,11 @@ std::size_t Heap::check_locked(bool verbose, std::size_t cached) const {
             if (f->prev != prev) problem("free-list prev link broken", f);
             if (++listed > free_blocks + 1) break;
         }
+    }
+    // Every free block is listed, except the wilderness (a free block at the top of the break).
+    if (break_ready_) {
+        char *epi = epilogue();
+        if ((load(epi) & kPrevAlloc) == 0) ++listed;
     }
     if (listed != free_blocks) problem("free blocks in the heap != blocks in the free lists", nullptr);
     if (allocated != in_use_) problem("bytes in use disagree with the heap walk", nullptr);

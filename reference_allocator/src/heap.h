@@ -13,8 +13,13 @@
  * free lists, and coalescing stops at region ends because every region starts with a block
  * marked ::kPrevAlloc and ends with an allocated epilogue.
  *
- * - **alloc_locked(size)**: good fit from the free lists; else grow the break by what the top
- *   free block lacks (the top block is reused, not wasted); else a new mapped region. The
+ * - **The wilderness** — a free block at the top of the break — is kept out of the free
+ *   lists and used last (dlmalloc's "top chunk"; Wilson et al.'s wilderness preservation):
+ *   small requests fill holes first, so the free space above the last block stays whole, for
+ *   a realloc that grows there and for the next large request. link_locked() and
+ *   unlink_locked() are where that rule lives.
+ * - **alloc_locked(size)**: good fit from the free lists; else the wilderness, grown by what
+ *   it lacks (never wasted); else a new mapped region. The
  *   chosen block is split when the rest is at least ::kMinBlock; the rest goes back to its
  *   list.
  * - **free_locked(block)**: coalesce with a free neighbour on either side at once (the
@@ -108,6 +113,9 @@ private:
     char *grow_break_locked(std::size_t size);
     char *grow_mapped_locked(std::size_t size);
     char *place_locked(char *block, std::size_t size);
+    bool is_wilderness(const char *block, std::size_t size) const;
+    void link_locked(char *block, std::size_t size);
+    void unlink_locked(char *block, std::size_t size);
     void split_tail_locked(char *block, std::size_t size);
     char *absorb_locked(char *start, char *block, std::size_t have, std::size_t total, std::size_t size,
                         Word prev_alloc);
