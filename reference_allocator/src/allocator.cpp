@@ -109,9 +109,14 @@ void deallocate_slow(void *p) {
     } else {
         ThreadCache *tc = t_cache;
         std::size_t size = size_of(h);
+        // A thread that only ever frees (the consumer of a producer/consumer pair) gets its
+        // cache here: without one, each of its frees would take the heap lock.
+        if (tc == nullptr && size <= kCacheMaxBlock) tc = thread_cache_create();
         if (tc != nullptr && size <= kCacheMaxBlock) {
-            // The fast path found the class full: hand half of it back, then cache this one.
-            thread_cache_flush_and_push(tc, cache_class_of(size), b);
+            unsigned c = cache_class_of(size);
+            // Either the cache was just made, or the fast path found the class full: then
+            // hand half of it back first.
+            if (!tc->push(c, b)) thread_cache_flush_and_push(tc, c, b);
         } else {
             g_heap.lock();
             g_heap.free_locked(b);
