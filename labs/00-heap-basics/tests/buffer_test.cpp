@@ -19,7 +19,7 @@ TEST(Buffer, AppendsAndGrows) {
     ASSERT_EQ(buffer_append(&buffer, "world", 5), 0);
     ASSERT_TRUE(watch.IsBlock(buffer.data));
     EXPECT_EQ(contents(buffer), "hello, world");
-    EXPECT_GE(buffer.capacity, buffer.length);
+    EXPECT_GE(buffer.capacity, buffer.length) << "capacity must say how many bytes data has room for";
     buffer_free(&buffer);
     EXPECT_EQ(buffer.data, nullptr);
     EXPECT_TRUE(watch.NoLeaks());
@@ -48,9 +48,10 @@ TEST(Buffer, KeepsTheDataWhenReallocFails) {
     watch.fail_realloc(1);
     EXPECT_EQ(buffer_append(&buffer, big.data(), big.size()), -1) << "buffer_append must return -1 when realloc fails";
     ASSERT_NE(buffer.data, nullptr)
-        << "buffer_append lost the buffer when realloc failed: `data = realloc(data, n)` overwrote the only "
-           "pointer to the old block with NULL, so \"hello\" is gone and its block leaks. Keep realloc's result in "
-           "a variable of its own, and check it before you replace data";
+        << "buffer_append lost the buffer when realloc failed: data is NULL now, and \"hello\" is gone. A failed "
+           "realloc leaves the old block as it was, valid and still yours; `data = realloc(data, n)` overwrites "
+           "the only pointer to it with NULL (and the block leaks). Keep realloc's result in a variable of its own, "
+           "and check it before you replace data";
     EXPECT_EQ(contents(buffer), "hello") << "a failed append must leave the buffer as it was";
     EXPECT_EQ(buffer.length, 5u);
     EXPECT_GE(buffer.capacity, 5u);

@@ -49,7 +49,8 @@ TEST(Contact, DestroyAfterClearFreesEachBlockOnce) {
     contact_destroy(contact);
     EXPECT_TRUE(watch.NoBadFrees()) << "contact_destroy freed the email that contact_clear_email had already "
                                        "freed: a pointer to a freed block must not be freed again";
-    EXPECT_TRUE(watch.NoLeaks());
+    EXPECT_TRUE(watch.NoLeaks()) << "a block was never freed: contact_clear_email must free the email before it "
+                                    "forgets it (free first, then set the pointer to NULL)";
 }
 
 TEST(Contact, SetEmailAfterClear) {

@@ -16,6 +16,7 @@
 #include <sstream>
 
 extern "C" {
+extern char etext, end; /* set by the linker: the end of the code, the end of the static data */
 void *__real_malloc(size_t size);
 void *__real_calloc(size_t count, size_t size);
 void *__real_realloc(void *ptr, size_t size);
@@ -193,6 +194,10 @@ std::string HeapWatch::describe(const void *p) const {
     }
     if (on_stack(p)) {
         text << "an address on the stack (" << p << ")";
+        return text.str();
+    }
+    if (address >= reinterpret_cast<std::uintptr_t>(&etext) && address < reinterpret_cast<std::uintptr_t>(&end)) {
+        text << "an address in the program's static data, where global and static variables live (" << p << ")";
         return text.str();
     }
     text << "an address that no malloc of this test returned (" << p << ")";

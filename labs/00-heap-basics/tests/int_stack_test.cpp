@@ -27,7 +27,8 @@ TEST(IntStack, ClearFreesEveryNode) {
     for (int value = 1; value <= 5; ++value) ASSERT_EQ(stack_push(&stack, value), 0);
     ASSERT_EQ(watch.live_blocks(), 5u);
     stack_clear(&stack);
-    EXPECT_EQ(stack.top, nullptr);
+    EXPECT_EQ(stack.top, nullptr) << "after stack_clear the stack is empty: top must be NULL, or it dangles (it "
+                                     "points at a freed node)";
     EXPECT_EQ(stack.size, 0u);
     EXPECT_TRUE(watch.NoLeaks())
         << "stack_clear must free all 5 nodes. A loop that reads node->below after free(node) reads a freed "
@@ -48,7 +49,8 @@ TEST(IntStack, UsableAfterClear) {
     EXPECT_EQ(value, 7);
     EXPECT_EQ(stack.size, 0u);
     stack_clear(&stack);
-    EXPECT_TRUE(watch.NoLeaks());
+    EXPECT_TRUE(watch.NoLeaks()) << "stack_clear must free every node, however many times the stack is used";
+    EXPECT_TRUE(watch.NoBadFrees());
 }
 
 TEST(IntStack, PushFailsCleanlyWhenMallocFails) {
