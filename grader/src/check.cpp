@@ -22,6 +22,17 @@ namespace {
 
 constexpr double kCompileSeconds = 180;
 
+/// What a student process may touch: write only its scratch folder; the hidden tests' sources
+/// are covered.
+Sandbox sandbox_for(const fs::path &scratch, const CheckSetup &setup) {
+    Sandbox sandbox;
+    sandbox.enabled = setup.sandbox;
+    sandbox.writable.push_back(fs::absolute(scratch).string());
+    fs::path hidden = setup.root / "grader" / "hidden";
+    if (fs::is_directory(hidden)) sandbox.hidden.push_back(fs::canonical(hidden).string());
+    return sandbox;
+}
+
 std::string read_text(const fs::path &path) {
     std::ifstream in(path, std::ios::binary);
     std::ostringstream text;
@@ -42,7 +53,7 @@ bool is_c(const std::string &file) { return file.ends_with(".c"); }
 
 /// Compiles one source to an object; the compiler's output goes to @p log.
 bool compile(const fs::path &source, const fs::path &object, const fs::path &root, bool as_c,
-             const std::vector<std::string> &extra, std::string &log) {
+             const std::vector<std::string> &extra, std::string &log, const Sandbox &sandbox = {}) {
     std::vector<std::string> argv = {as_c ? "gcc" : "g++", as_c ? "-std=c11" : "-std=c++20", "-g", "-O1", "-fPIC",
                                      "-Wall", "-Wextra", "-I" + (root / "common" / "include").string()};
     argv.insert(argv.end(), extra.begin(), extra.end());
@@ -51,6 +62,7 @@ bool compile(const fs::path &source, const fs::path &object, const fs::path &roo
     RunLimits limits;
     limits.seconds = kCompileSeconds;
     limits.working_directory = fs::absolute(source).parent_path().string();
+    limits.sandbox = sandbox;
     RunResult result = run(argv, limits);
     log += result.output;
     return result.ok();
@@ -102,9 +114,11 @@ bool uses_inline_asm(const std::string &source) {
 }
 
 /// The tests of a binary that match @p filter.
-std::vector<std::string> list_tests(const fs::path &binary, const std::string &filter, double seconds) {
+std::vector<std::string> list_tests(const fs::path &binary, const std::string &filter, double seconds,
+                                    const Sandbox &sandbox) {
     RunLimits limits;
     limits.seconds = seconds;
+    limits.sandbox = sandbox;
     RunResult listed = run({binary.string(), "--gtest_list_tests", "--gtest_filter=" + filter}, limits);
     std::vector<std::string> tests;
     if (!listed.ok()) return tests;
@@ -137,9 +151,10 @@ std::string failure_text(const std::string &output) {
     return first_lines(text, 12);
 }
 
-PartResult run_tests_part(const LabPart &part, const LabSpec &spec, const fs::path &binary, const fs::path &scratch) {
+PartResult run_tests_part(const LabPart &part, const LabSpec &spec, const fs::path &binary, const fs::path &scratch,
+                          const Sandbox &sandbox) {
     PartResult result{part.name, part.kind, part.visibility, 0, part.points, false, "", ""};
-    std::vector<std::string> tests = list_tests(binary, part.tests, spec.test_seconds);
+    std::vector<std::string> tests = list_tests(binary, part.tests, spec.test_seconds, sandbox);
     if (tests.empty()) {
         result.summary = "no tests";
         result.explanation = "no test matches '" + part.tests + "' (or the test program does not start)";
@@ -152,7 +167,7 @@ PartResult run_tests_part(const LabPart &part, const LabSpec &spec, const fs::pa
         RunLimits limits;
         limits.seconds = spec.test_seconds;
         limits.output_limit = spec.output_kib * 1024;
-        limits.max_processes = 0;
+        limits.sandbox = sandbox;
         RunResult outcome = run({binary.string(), "--gtest_filter=" + test, "--gtest_output=json:" + report.string()},
                                 limits);
         // Passed only if the process exited 0 AND GoogleTest's own report says this one test
@@ -194,7 +209,8 @@ std::vector<std::string> suite_traces(const fs::path &root) {
     return traces;
 }
 
-PartResult run_traces_part(const LabPart &part, const LabSpec &spec, const fs::path &plugin, const CheckSetup &setup) {
+PartResult run_traces_part(const LabPart &part, const LabSpec &spec, const fs::path &plugin, const CheckSetup &setup,
+                           const Sandbox &sandbox) {
     PartResult result{part.name, part.kind, part.visibility, 0, part.points, false, "", ""};
     std::vector<std::string> traces = suite_traces(setup.root);
     std::vector<std::string> argv = {setup.heaplab.string(), "trace", "replay", "--json", "--no-time",
@@ -205,6 +221,7 @@ PartResult run_traces_part(const LabPart &part, const LabSpec &spec, const fs::p
     RunLimits limits;
     limits.seconds = spec.replay_seconds * static_cast<double>(traces.size() + 1);
     limits.output_limit = 8 << 20;
+    limits.sandbox = sandbox;
     RunResult outcome = run(argv, limits);
     nlohmann::json json = nlohmann::json::parse(outcome.output, nullptr, false);
     if (json.is_discarded() || !json.contains("allocators")) {
@@ -257,7 +274,8 @@ std::string first_memcheck_error(const std::string &output, const std::string &s
     return kind + (where.empty() ? "" : " at " + where) + "\n" + first_lines(stack, 8);
 }
 
-PartResult run_memcheck_part(const LabPart &part, const LabSpec &spec, const fs::path &plugin, const CheckSetup &setup) {
+PartResult run_memcheck_part(const LabPart &part, const LabSpec &spec, const fs::path &plugin, const CheckSetup &setup,
+                             const Sandbox &sandbox) {
     PartResult result{part.name, part.kind, part.visibility, 0, part.points, false, "", ""};
     std::vector<std::string> argv = {"valgrind", "--error-exitcode=99", "--num-callers=12",
                                      setup.heaplab.string(), "trace", "replay", "--in-process", "--no-time",
@@ -268,6 +286,7 @@ PartResult run_memcheck_part(const LabPart &part, const LabSpec &spec, const fs:
     RunLimits limits;
     limits.seconds = std::max(300.0, spec.replay_seconds * 10);
     limits.output_limit = 4 << 20;
+    limits.sandbox = sandbox;
     RunResult outcome = run(argv, limits);
     int errors = 0;
     std::string first = first_memcheck_error(outcome.output, spec.submit.front(), errors);
@@ -360,7 +379,9 @@ CheckReport check_submission(const LabSpec &spec, const fs::path &lab_dir, const
     // Build: the student file alone first (its warnings and symbols are its own).
     fs::path student_object = scratch / "student.o";
     std::string log;
-    report.built = compile(student_source, student_object, setup.root, is_c(student_file), {}, log);
+    Sandbox sandbox = sandbox_for(scratch, setup);
+    report.isolation = isolation_description(sandbox);
+    report.built = compile(student_source, student_object, setup.root, is_c(student_file), {}, log, sandbox);
     report.build_output = first_lines(log, 40);
     report.warnings = count_warnings(log);
     if (!report.built) return skip_all("the submission does not compile; the compiler said:\n" + first_lines(log, 20));
@@ -402,11 +423,11 @@ CheckReport check_submission(const LabSpec &spec, const fs::path &lab_dir, const
             continue;
         }
         if (part.kind == "tests") {
-            report.parts.push_back(run_tests_part(part, spec, test_binary, scratch));
+            report.parts.push_back(run_tests_part(part, spec, test_binary, scratch, sandbox));
         } else if (part.kind == "traces") {
-            report.parts.push_back(run_traces_part(part, spec, plugin, setup));
+            report.parts.push_back(run_traces_part(part, spec, plugin, setup, sandbox));
         } else if (part.kind == "memcheck") {
-            report.parts.push_back(run_memcheck_part(part, spec, plugin, setup));
+            report.parts.push_back(run_memcheck_part(part, spec, plugin, setup, sandbox));
         } else if (part.kind == "warnings") {
             PartResult result{part.name, part.kind, part.visibility, report.warnings == 0 ? part.points : 0, part.points,
                               false, fmt::format("{} warnings", report.warnings), ""};
@@ -435,6 +456,7 @@ std::string format_report(const CheckReport &report) {
         for (const std::string &symbol : report.forbidden) names += (names.empty() ? "" : ", ") + symbol;
         out += "integrity: refused: " + names + "\n";
     }
+    if (!report.isolation.empty()) out += "isolation: " + report.isolation + "\n";
     std::string first_failure;
     for (const PartResult &part : report.parts) {
         std::string verdict = part.skipped ? "--  " : part.points >= part.max_points ? "OK  " : "FAIL";

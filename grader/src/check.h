@@ -40,6 +40,7 @@ struct CheckReport {
     int warnings = 0;
     std::vector<std::string> forbidden;  ///< symbols or constructs the submission may not use
     std::vector<PartResult> parts;
+    std::string isolation;      ///< how student processes were confined (process.h)
     [[nodiscard]] double score() const;
     [[nodiscard]] double max_score(bool include_skipped) const;
 };
@@ -52,6 +53,7 @@ struct CheckSetup {
     /// where the lab's compiled tests are kept and reused ("" = inside the scratch folder);
     /// shared by every submission of a batch
     std::filesystem::path objects_cache;
+    bool sandbox = true;             ///< confine student processes with bubblewrap when available
 };
 
 /**

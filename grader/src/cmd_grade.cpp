@@ -155,6 +155,7 @@ void grade_one(const Submission &submission, const LabSpec &spec, const fs::path
             record["score"] = report.score();
             record["forbidden"] = report.forbidden;
             record["warnings"] = report.warnings;
+            record["isolation"] = report.isolation;
             if (!report.built) {
                 record["status"] = "build failed";
                 record["problem"] = "the submission does not build:\n" + report.build_output;

@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <stdexcept>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,7 +26,49 @@ void set_limit(int resource, rlim_t value) {
     setrlimit(resource, &limit);
 }
 
+/// The bwrap command line that confines @p argv as @p sandbox says.
+std::vector<std::string> confined(const std::vector<std::string> &argv, const Sandbox &sandbox,
+                                  const std::string &working_directory) {
+    // The whole file system read-only (the lab's tree may itself live under /tmp, so /tmp is not
+    // replaced); temporary files go to a folder inside the first writable one.
+    std::vector<std::string> command = {"bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+                                        "--unshare-net", "--unshare-pid", "--unshare-ipc",
+                                        "--die-with-parent", "--new-session"};
+    if (!sandbox.writable.empty()) {
+        std::string tmp = sandbox.writable.front() + "/tmp";
+        ::mkdir(tmp.c_str(), 0700);
+        command.insert(command.end(), {"--setenv", "TMPDIR", tmp});
+    }
+    for (const std::string &dir : sandbox.hidden) command.insert(command.end(), {"--tmpfs", dir});
+    for (const std::string &dir : sandbox.writable) command.insert(command.end(), {"--bind", dir, dir});
+    if (!working_directory.empty()) command.insert(command.end(), {"--chdir", working_directory});
+    command.push_back("--");
+    command.insert(command.end(), argv.begin(), argv.end());
+    return command;
+}
+
 }  // namespace
+
+bool bubblewrap_works() {
+    static const bool works = [] {
+        RunLimits limits;
+        limits.seconds = 10;
+        try {
+            return run({"bwrap", "--ro-bind", "/", "/", "--unshare-net", "--", "true"}, limits).ok();
+        } catch (const std::exception &) {
+            return false;
+        }
+    }();
+    return works;
+}
+
+std::string isolation_description(const Sandbox &sandbox) {
+    if (sandbox.enabled && bubblewrap_works())
+        return "bubblewrap (read-only file system, no network, writable scratch folder only, hidden tests covered), "
+               "own process group, time and resource limits";
+    return "own process group, time and resource limits (no bubblewrap: the file system and network are not "
+           "confined)";
+}
 
 std::string RunResult::describe(double limit_seconds) const {
     if (timed_out) return fmt::format("timed out after {:g} s (an endless loop or a deadlock?)", limit_seconds);
@@ -33,8 +76,10 @@ std::string RunResult::describe(double limit_seconds) const {
     return fmt::format("exit status {}", exit_code);
 }
 
-RunResult run(const std::vector<std::string> &argv, const RunLimits &limits) {
-    if (argv.empty()) throw std::runtime_error("run: no command");
+RunResult run(const std::vector<std::string> &plain_argv, const RunLimits &limits) {
+    if (plain_argv.empty()) throw std::runtime_error("run: no command");
+    bool confine = limits.sandbox.enabled && bubblewrap_works();
+    std::vector<std::string> argv = confine ? confined(plain_argv, limits.sandbox, limits.working_directory) : plain_argv;
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
     auto started = std::chrono::steady_clock::now();

@@ -19,6 +19,23 @@
 
 namespace heaplab {
 
+/**
+ * @brief Confinement with bubblewrap, when it is installed: a read-only view of the whole
+ *        file system, no network, its own PID namespace, and write access only to the listed
+ *        folders (TMPDIR points into the first). Folders in `hidden` are covered by an empty tmpfs.
+ */
+struct Sandbox {
+    bool enabled = false;
+    std::vector<std::string> writable;  ///< e.g. the submission's scratch folder
+    std::vector<std::string> hidden;    ///< e.g. grader/hidden
+};
+
+/** @brief Whether bubblewrap can run here (found and allowed to make namespaces); cached. */
+bool bubblewrap_works();
+
+/** @brief One line for reports: which isolation a sandboxed run gets on this machine. */
+std::string isolation_description(const Sandbox &sandbox);
+
 /** @brief Limits for one child process. */
 struct RunLimits {
     double seconds = 10;                       ///< wall-clock limit; the group is killed after it
@@ -27,6 +44,7 @@ struct RunLimits {
     std::size_t max_processes = 0;             ///< RLIMIT_NPROC (0: leave as it is)
     std::size_t open_files = 256;              ///< RLIMIT_NOFILE
     std::string working_directory;             ///< "" = the grader's
+    Sandbox sandbox;                           ///< bubblewrap confinement, when enabled and available
 };
 
 /** @brief How a child ended. */

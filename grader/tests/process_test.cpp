@@ -3,6 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+#include <unistd.h>
+
 namespace {
 
 using heaplab::run;
@@ -49,6 +55,62 @@ TEST(Run, LimitsFileSize) {
     auto result = run({"sh", "-c", "head -c 100000 /dev/zero > " + dir + "/heaplab_big_file"}, limits);
     EXPECT_FALSE(result.ok()) << "writing past RLIMIT_FSIZE must fail";
     std::remove((dir + "/heaplab_big_file").c_str());
+}
+
+}  // namespace
+
+namespace {
+
+using heaplab::Sandbox;
+
+class Sandboxed : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (!heaplab::bubblewrap_works()) GTEST_SKIP() << "bubblewrap cannot run here";
+        dir_ = std::filesystem::temp_directory_path() / ("heaplab_sandbox_" + std::to_string(getpid()));
+        std::filesystem::create_directories(dir_ / "scratch");
+        std::filesystem::create_directories(dir_ / "hidden");
+        std::ofstream(dir_ / "hidden" / "secret_test.cpp") << "the hidden tests\n";
+        limits_.sandbox.enabled = true;
+        limits_.sandbox.writable = {(dir_ / "scratch").string()};
+        limits_.sandbox.hidden = {(dir_ / "hidden").string()};
+        limits_.seconds = 10;
+    }
+    void TearDown() override { std::filesystem::remove_all(dir_); }
+    std::filesystem::path dir_;
+    RunLimits limits_;
+};
+
+TEST_F(Sandboxed, WritesOnlyInsideTheScratchFolder) {
+    auto inside = run({"sh", "-c", "echo ok > " + (dir_ / "scratch" / "file").string()}, limits_);
+    EXPECT_TRUE(inside.ok()) << inside.output;
+    auto outside = run({"sh", "-c", "echo escaped > " + (dir_ / "outside").string()}, limits_);
+    EXPECT_FALSE(outside.ok());
+    EXPECT_FALSE(std::filesystem::exists(dir_ / "outside")) << "a sandboxed process wrote outside its scratch folder";
+}
+
+TEST_F(Sandboxed, CannotReadTheHiddenTests) {
+    auto result = run({"cat", (dir_ / "hidden" / "secret_test.cpp").string()}, limits_);
+    EXPECT_FALSE(result.ok());
+    EXPECT_EQ(result.output.find("the hidden tests"), std::string::npos) << result.output;
+}
+
+TEST_F(Sandboxed, HasNoNetwork) {
+    // In its own network namespace a process sees only a loopback interface.
+    auto result = run({"cat", "/proc/net/dev"}, limits_);
+    ASSERT_TRUE(result.ok()) << result.output;
+    EXPECT_NE(result.output.find("lo:"), std::string::npos) << result.output;
+    EXPECT_EQ(result.output.find("eth"), std::string::npos) << "the sandbox must have no network: " << result.output;
+}
+
+TEST_F(Sandboxed, ChildrenDieWithTheTimeout) {
+    limits_.seconds = 1;
+    std::string marker = (dir_ / "scratch" / "still-alive").string();
+    // Many children that would write a marker after the time limit, if they survived it.
+    auto result = run({"sh", "-c", "for i in $(seq 50); do (sleep 3; touch " + marker + ") & done; sleep 30"}, limits_);
+    EXPECT_TRUE(result.timed_out);
+    std::this_thread::sleep_for(std::chrono::seconds(4));
+    EXPECT_FALSE(std::filesystem::exists(marker)) << "a child outlived the time limit";
 }
 
 }  // namespace
