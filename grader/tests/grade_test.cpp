@@ -136,6 +136,58 @@ TEST_F(GradeBatch, AKilledBatchFinishesOnTheNextRunWithoutLosingOrDoublingARow) 
     for (int i = 0; i < 6; ++i) EXPECT_EQ(rows[i + 1], "student" + std::to_string(i) + ",100,100,graded,60,40");
 }
 
+// Submissions that attack the grader. The trimmed lab allows the calls they make (an allow-list
+// would refuse them before they run): what is tested here is the isolation itself.
+TEST_F(GradeBatch, HostileSubmissionsGetAVerdictAndTheBatchGoesOn) {
+    std::ofstream(lab() / "lab.toml") << "[lab]\nid = \"01-bump\"\ntitle = \"Bump (hostile)\"\nsubmit = [\"mm.cpp\"]\n"
+                                         "[limits]\ntest_seconds = 2\n"
+                                         "[symbols]\nallowed = [\"memcpy\", \"memset\", \"__errno_location\", \"fprintf\", "
+                                         "\"printf\", \"stderr\", \"exit\", \"fopen\", \"fputs\", \"fclose\", \"fwrite\", \"_exit\", \"puts\", \"fork\", \"sleep\"]\n"
+                                         "[[part]]\nname = \"malloc\"\nkind = \"tests\"\ntests = \"BumpMalloc.Returns*\"\npoints = 100\n";
+    auto with_init = [&](const std::string &init_body) {
+        std::string source = solution_;
+        std::string plain = "int mm_init(void) { return 0; }";
+        std::size_t at = source.find(plain);
+        EXPECT_NE(at, std::string::npos) << "the Lab 01 solution changed: update this test";
+        return source.substr(0, at) + "#include <cstdlib>\n#include <unistd.h>\nint mm_init(void) { " + init_body +
+               " return 0; }" + source.substr(at + plain.size());
+    };
+    std::string escape = (dir_ / "escaped").string();
+    submit("a-loops", with_init("for (;;) {}"));
+    submit("b-exits", with_init("exit(0);"));
+    submit("c-forges", with_init("puts(\"[  PASSED  ] 1 test.\"); exit(0);"));
+    submit("d-floods", with_init("for (;;) puts(\"flood flood flood flood flood flood flood flood\");"));
+    submit("e-escapes", with_init("FILE *f = fopen(\"" + escape + "\", \"w\"); if (f) { fputs(\"out\", f); fclose(f); }"));
+    submit("f-forks", with_init("for (int i = 0; i < 20; ++i) if (fork() == 0) { sleep(30); _exit(0); }"));
+    submit("g-honest", solution_);
+
+    auto started = std::chrono::steady_clock::now();
+    Outcome outcome = grade("--jobs 2");
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    ASSERT_EQ(outcome.status, 0) << outcome.out;
+    EXPECT_LT(seconds, 120) << "the grader must not wait on a hostile submission past its limits";
+    std::vector<std::string> rows = gradebook_rows();
+    ASSERT_EQ(rows.size(), 8u) << read(dir_ / "out" / "gradebook.csv");
+    EXPECT_EQ(rows[1], "a-loops,0,100,graded,0");
+    EXPECT_EQ(rows[2], "b-exits,0,100,graded,0");
+    EXPECT_EQ(rows[3], "c-forges,0,100,graded,0");
+    EXPECT_EQ(rows[4], "d-floods,0,100,graded,0");
+    EXPECT_EQ(rows[6], "f-forks,100,100,graded,100") << "forking is harmless here; its children are killed";
+    EXPECT_EQ(rows[7], "g-honest,100,100,graded,100") << "hostile neighbours do not affect an honest submission";
+    auto explanation = [&](const std::string &name) {
+        return nlohmann::json::parse(read(dir_ / "out" / "submissions" / name / "record.json"))["parts"][0]["explanation"]
+            .get<std::string>();
+    };
+    EXPECT_NE(explanation("a-loops").find("timed out after 2 s"), std::string::npos) << explanation("a-loops");
+    EXPECT_NE(explanation("b-exits").find("exited 0 without GoogleTest's report"), std::string::npos) << explanation("b-exits");
+    EXPECT_NE(explanation("c-forges").find("exited 0 without GoogleTest's report"), std::string::npos);
+    EXPECT_NE(explanation("d-floods").find("timed out"), std::string::npos) << explanation("d-floods");
+    if (fs::exists("/usr/bin/bwrap")) {
+        EXPECT_FALSE(fs::exists(escape)) << "a submission wrote outside its scratch folder";
+        EXPECT_EQ(rows[5], "e-escapes,100,100,graded,100") << "its fopen failed, and it went on";
+    }
+}
+
 TEST_F(GradeBatch, BadArgumentsExit2) {
     EXPECT_EQ(shell(std::string(HEAPLAB_BIN) + " grade --lab 99 " + dir_.string()).status, 2);
     EXPECT_EQ(shell(std::string(HEAPLAB_BIN) + " grade --lab " + lab().string() + " /nonexistent").status, 2);
