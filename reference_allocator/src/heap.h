@@ -45,6 +45,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <pthread.h>
+#include <sys/single_threaded.h>
 
 namespace heaplab::ref {
 
@@ -64,10 +65,22 @@ struct HeapStats {
 
 class Heap {
 public:
-    void lock() { pthread_mutex_lock(&mutex_); }
-    void unlock() { pthread_mutex_unlock(&mutex_); }
+    /// @name The heap lock
+    /// While the process has a single thread, glibc's `__libc_single_threaded` is true and the
+    /// lock is skipped altogether (glibc's own malloc does the same): nobody can be holding it,
+    /// and no thread can appear in the middle of a call, because only this thread could create
+    /// one. glibc clears the flag before a second thread starts, and never sets it again, so a
+    /// lock() and its unlock() always agree on whether the mutex was taken.
+    /// @{
+    void lock() {
+        if (!__libc_single_threaded) pthread_mutex_lock(&mutex_);
+    }
+    void unlock() {
+        if (!__libc_single_threaded) pthread_mutex_unlock(&mutex_);
+    }
     /// Takes the lock if nobody holds it. @return true when taken.
-    bool try_lock() { return pthread_mutex_trylock(&mutex_) == 0; }
+    bool try_lock() { return __libc_single_threaded || pthread_mutex_trylock(&mutex_) == 0; }
+    /// @}
     /// For pthread_atfork: the child inherits the lock held by the thread that forked.
     void reinit_lock_in_child() { mutex_ = PTHREAD_MUTEX_INITIALIZER; }
 
