@@ -100,7 +100,7 @@ void note_allocated(void *p, std::size_t size, bool fill) {
 }
 
 /* Frees a live block: natively it is zeroed and kept aside; under Valgrind it is freed. */
-void retire(int live_index) {
+void watched_free(int live_index) {
     Record record = state.live.remove(live_index);
     void *p = unhide(record.hidden);
     if (state.valgrind) {
@@ -291,7 +291,7 @@ void *__wrap_realloc(void *ptr, size_t size) {
         return nullptr;
     }
     if (ptr == nullptr) {
-        void *p = __real_realloc(nullptr, size); /* = malloc(size), but Memcheck then says realloc */
+        void *p = __real_realloc(nullptr, size); /* realloc(NULL, n) is malloc(n) */
         heap_watch::note_allocated(p, size, true);
         return p;
     }
@@ -301,7 +301,7 @@ void *__wrap_realloc(void *ptr, size_t size) {
         return __real_realloc(ptr, size); /* a block from before the watch */
     }
     if (size == 0) { /* glibc frees the block and returns NULL */
-        heap_watch::retire(i);
+        heap_watch::watched_free(i);
         return nullptr;
     }
     std::size_t old_size = state.live.records[i].size;
@@ -319,7 +319,7 @@ void *__wrap_realloc(void *ptr, size_t size) {
     if (p == nullptr) return nullptr;
     std::memcpy(p, ptr, old_size < size ? old_size : size);
     if (size > old_size) std::memset(static_cast<char *>(p) + old_size, heap_watch::kFreshByte, size - old_size);
-    heap_watch::retire(i);
+    heap_watch::watched_free(i);
     heap_watch::note_allocated(p, size, false);
     return p;
 }
@@ -331,7 +331,7 @@ void __wrap_free(void *ptr) {
         return;
     }
     if (int i = state.live.find(ptr); i >= 0) {
-        heap_watch::retire(i);
+        heap_watch::watched_free(i);
         return;
     }
     if (heap_watch::refuse_free(ptr)) return;
