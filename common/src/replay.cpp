@@ -616,6 +616,10 @@ ReplayResult replay_isolated(const Allocator &allocator, const Trace &trace,
     if (child == 0) {
         close(pipe_fds[0]);
         prctl(PR_SET_PDEATHSIG, SIGKILL);
+        // Whatever the allocator prints goes to stderr: stdout belongs to the caller's report
+        // (heaplab trace replay --json), which a stray printf must not corrupt.
+        std::fflush(stdout);
+        dup2(STDERR_FILENO, STDOUT_FILENO);
         std::string json = to_json(replay(allocator, trace, options, progress));
         const char *data = json.data();
         std::size_t left = json.size();

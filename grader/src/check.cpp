@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <optional>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -54,9 +55,10 @@ bool is_c(const std::string &file) { return file.ends_with(".c"); }
 /// Compiles one source to an object; the compiler's output goes to @p log.
 bool compile(const fs::path &source, const fs::path &object, const fs::path &root, bool as_c,
              const std::vector<std::string> &extra, std::string &log, const Sandbox &sandbox = {}) {
-    std::vector<std::string> argv = {as_c ? "gcc" : "g++", as_c ? "-std=c11" : "-std=c++20", "-g", "-O1", "-fPIC",
-                                     "-Wall", "-Wextra", "-I" + (root / "common" / "include").string()};
+    std::vector<std::string> argv = {as_c ? "gcc" : "g++", as_c ? "-std=gnu11" : "-std=c++20", "-g", "-O1", "-fPIC",
+                                     "-Wall", "-Wextra"};
     argv.insert(argv.end(), extra.begin(), extra.end());
+    argv.push_back("-I" + (root / "common" / "include").string());
     // Compiled from its own folder, so that messages say "mm.cpp:12:3", not a scratch path.
     argv.insert(argv.end(), {"-c", source.filename().string(), "-o", fs::absolute(object).string()});
     RunLimits limits;
@@ -209,29 +211,66 @@ std::vector<std::string> suite_traces(const fs::path &root) {
     return traces;
 }
 
-PartResult run_traces_part(const LabPart &part, const LabSpec &spec, const fs::path &plugin, const CheckSetup &setup,
-                           const Sandbox &sandbox) {
-    PartResult result{part.name, part.kind, part.visibility, 0, part.points, false, "", ""};
+/// One replay of the suite, shared by the traces, utilization and throughput parts.
+struct SuiteReplay {
+    bool finished = false;
+    std::string problem;   ///< why it did not finish
+    nlohmann::json json;   ///< `heaplab trace replay --json` output
+};
+
+/// The allocator the student is measured against: the reference when this build has it
+/// (instructors), glibc otherwise (the student release has no reference source).
+std::string yardstick(const CheckSetup &setup) {
+    fs::path reference = setup.heaplab.parent_path().parent_path() / "lib" / "heaplab" / "allocators" / "mm_reference.so";
+    return fs::exists(reference) ? "reference" : "libc";
+}
+
+SuiteReplay replay_suite(const LabSpec &spec, const fs::path &plugin, const CheckSetup &setup, const Sandbox &sandbox,
+                         bool timed) {
+    SuiteReplay replay;
     std::vector<std::string> traces = suite_traces(setup.root);
-    std::vector<std::string> argv = {setup.heaplab.string(), "trace", "replay", "--json", "--no-time",
-                                     "--allocator", plugin.string(), "--alignment", std::to_string(spec.alignment),
-                                     "--timeout", fmt::format("{:g}", spec.replay_seconds)};
-    if (!part.cap.empty()) argv.insert(argv.end(), {"--cap", part.cap});
+    std::string allocators = plugin.string() + (timed ? "," + yardstick(setup) : "");
+    std::vector<std::string> argv = {setup.heaplab.string(), "trace", "replay", "--json", "--allocator", allocators,
+                                     "--alignment", std::to_string(spec.alignment), "--timeout",
+                                     fmt::format("{:g}", spec.replay_seconds)};
+    if (timed) {
+        argv.insert(argv.end(), {"--runs", "5"});
+    } else {
+        argv.push_back("--no-time");
+    }
+    for (const LabPart &part : spec.parts)
+        if (!part.cap.empty()) {
+            argv.insert(argv.end(), {"--cap", part.cap});
+            break;
+        }
     argv.insert(argv.end(), traces.begin(), traces.end());
     RunLimits limits;
-    limits.seconds = spec.replay_seconds * static_cast<double>(traces.size() + 1);
+    limits.seconds = spec.replay_seconds * static_cast<double>(traces.size() + 1) * (timed ? 2 : 1);
     limits.output_limit = 8 << 20;
     limits.sandbox = sandbox;
     RunResult outcome = run(argv, limits);
-    nlohmann::json json = nlohmann::json::parse(outcome.output, nullptr, false);
-    if (json.is_discarded() || !json.contains("allocators")) {
+    // stdout is the JSON report; the run's output interleaves stderr, so take the JSON object.
+    std::size_t start = outcome.output.find("{\n  \"allocators\"");
+    replay.json = start == std::string::npos ? nlohmann::json()
+                                             : nlohmann::json::parse(outcome.output.substr(start), nullptr, false);
+    if (replay.json.is_discarded() || !replay.json.contains("allocators")) {
+        replay.problem = "the replay did not finish (" + outcome.describe(limits.seconds) + "):\n" +
+                         first_lines(outcome.output, 10);
+        return replay;
+    }
+    replay.finished = true;
+    return replay;
+}
+
+PartResult run_traces_part(const LabPart &part, const SuiteReplay &replay) {
+    PartResult result{part.name, part.kind, part.visibility, 0, part.points, false, "", ""};
+    if (!replay.finished) {
         result.summary = "replay failed";
-        result.explanation = "the replay did not finish (" + outcome.describe(limits.seconds) + "):\n" +
-                             first_lines(outcome.output, 10);
+        result.explanation = replay.problem;
         return result;
     }
     std::size_t passed = 0, total = 0;
-    for (const auto &trace : json["allocators"][0]["traces"]) {
+    for (const auto &trace : replay.json["allocators"][0]["traces"]) {
         ++total;
         if (trace["ok"].get<bool>()) {
             ++passed;
@@ -245,6 +284,66 @@ PartResult run_traces_part(const LabPart &part, const LabSpec &spec, const fs::p
     }
     if (total > 0) result.points = part.points * static_cast<double>(passed) / static_cast<double>(total);
     result.summary = fmt::format("{}/{} traces", passed, total);
+    return result;
+}
+
+/// Points on a straight line from zero_at (none) to full_at (all).
+double on_curve(const LabPart &part, double value) {
+    double fraction = (value - part.zero_at) / (part.full_at - part.zero_at);
+    return part.points * std::clamp(fraction, 0.0, 1.0);
+}
+
+/// Utilization: the mean over the traces, a failed trace counting as 0.
+PartResult run_utilization_part(const LabPart &part, const SuiteReplay &replay) {
+    PartResult result{part.name, part.kind, part.visibility, 0, part.points, false, "", ""};
+    if (!replay.finished) {
+        result.summary = "replay failed";
+        result.explanation = replay.problem;
+        return result;
+    }
+    double sum = 0;
+    std::size_t count = 0;
+    for (const auto &trace : replay.json["allocators"][0]["traces"]) {
+        sum += trace["ok"].get<bool>() ? trace["utilization"].get<double>() : 0.0;
+        ++count;
+    }
+    double mean = count == 0 ? 0 : sum / static_cast<double>(count);
+    result.points = on_curve(part, mean);
+    result.summary = fmt::format("mean utilization {:.1f}% (full points from {:.0f}%)", 100 * mean, 100 * part.full_at);
+    if (result.points < part.points)
+        result.explanation = fmt::format("mean utilization {:.1f}%: no points at {:.0f}% or below, all at {:.0f}% or above",
+                                         100 * mean, 100 * part.zero_at, 100 * part.full_at);
+    return result;
+}
+
+/// Throughput: the geometric mean over the traces of (student ops/s) / (yardstick ops/s),
+/// both measured in the same run, each the median of several timing runs.
+PartResult run_throughput_part(const LabPart &part, const SuiteReplay &replay) {
+    PartResult result{part.name, part.kind, part.visibility, 0, part.points, false, "", ""};
+    if (!replay.finished || replay.json["allocators"].size() < 2) {
+        result.summary = "replay failed";
+        result.explanation = replay.problem;
+        return result;
+    }
+    const auto &student = replay.json["allocators"][0]["traces"];
+    const auto &yard = replay.json["allocators"][1]["traces"];
+    double log_sum = 0;
+    std::size_t count = 0;
+    for (std::size_t i = 0; i < student.size() && i < yard.size(); ++i) {
+        double ours = student[i]["ok"].get<bool>() ? student[i]["ops_per_second"].get<double>() : 0.0;
+        double theirs = yard[i]["ops_per_second"].get<double>();
+        if (theirs <= 0) continue;
+        log_sum += std::log(std::max(ours / theirs, 1e-6));
+        ++count;
+    }
+    double ratio = count == 0 ? 0 : std::exp(log_sum / static_cast<double>(count));
+    std::string against = replay.json["allocators"][1]["allocator"].get<std::string>();
+    result.points = on_curve(part, ratio);
+    result.summary = fmt::format("{:.2f}x {} (full points from {:.2f}x)", ratio, against, part.full_at);
+    if (result.points < part.points)
+        result.explanation = fmt::format("throughput {:.2f}x {} (geometric mean over the traces): no points at {:.2f}x "
+                                         "or below, all at {:.2f}x or above",
+                                         ratio, against, part.zero_at, part.full_at);
     return result;
 }
 
@@ -381,7 +480,10 @@ CheckReport check_submission(const LabSpec &spec, const fs::path &lab_dir, const
     std::string log;
     Sandbox sandbox = sandbox_for(scratch, setup);
     report.isolation = isolation_description(sandbox);
-    report.built = compile(student_source, student_object, setup.root, is_c(student_file), {}, log, sandbox);
+    // A lab may bring headers of its own (the classic lab's mm.h and memlib.h), found first.
+    std::vector<std::string> includes;
+    if (fs::is_directory(lab_dir / "include")) includes.push_back("-I" + (lab_dir / "include").string());
+    report.built = compile(student_source, student_object, setup.root, is_c(student_file), includes, log, sandbox);
     report.build_output = first_lines(log, 40);
     report.warnings = count_warnings(log);
     if (!report.built) return skip_all("the submission does not compile; the compiler said:\n" + first_lines(log, 20));
@@ -392,13 +494,20 @@ CheckReport check_submission(const LabSpec &spec, const fs::path &lab_dir, const
     std::vector<std::string> objects = {student_object.string()};
     for (const std::string &object : build_lab_objects(lab_dir, spec.id, cache, setup)) objects.push_back(object);
 
+    // The test program (only when the lab has tests parts: the classic lab has none) and the
+    // allocator plug-in for the replays.
+    bool has_tests = std::any_of(spec.parts.begin(), spec.parts.end(), [](const LabPart &p) { return p.kind == "tests"; });
     fs::path test_binary = scratch / "lab_tests";
-    std::vector<std::string> link = {is_c(student_file) ? "g++" : "g++"};
-    link.insert(link.end(), objects.begin(), objects.end());
-    link.insert(link.end(), {"-lgtest", "-lgtest_main", "-pthread", "-o", test_binary.string()});
     RunLimits link_limits;
     link_limits.seconds = kCompileSeconds;
-    RunResult linked = run(link, link_limits);
+    RunResult linked;
+    linked.exit_code = 0;
+    if (has_tests) {
+        std::vector<std::string> link = {"g++"};
+        link.insert(link.end(), objects.begin(), objects.end());
+        link.insert(link.end(), {"-lgtest_main", "-lgtest", "-pthread", "-o", test_binary.string()});
+        linked = run(link, link_limits);
+    }
     fs::path plugin = scratch / "mm_submission.so";
     RunResult plugin_built = run({"g++", "-shared", student_object.string(), "-o", plugin.string()}, link_limits);
     if (!linked.ok() || !plugin_built.ok()) {
@@ -409,6 +518,11 @@ CheckReport check_submission(const LabSpec &spec, const fs::path &lab_dir, const
         return skip_all(why);
     }
 
+    // The suite is replayed once for every part that needs it; timed only if one scores speed.
+    std::optional<SuiteReplay> suite;
+    bool timed = std::any_of(spec.parts.begin(), spec.parts.end(), [&](const LabPart &part) {
+        return part.kind == "throughput" && (part.visibility == "visible" || setup.include_hidden);
+    });
     for (const LabPart &part : spec.parts) {
         bool hidden = part.visibility != "visible" && !setup.include_hidden;
         if (hidden) {
@@ -424,8 +538,11 @@ CheckReport check_submission(const LabSpec &spec, const fs::path &lab_dir, const
         }
         if (part.kind == "tests") {
             report.parts.push_back(run_tests_part(part, spec, test_binary, scratch, sandbox));
-        } else if (part.kind == "traces") {
-            report.parts.push_back(run_traces_part(part, spec, plugin, setup, sandbox));
+        } else if (part.kind == "traces" || part.kind == "utilization" || part.kind == "throughput") {
+            if (!suite) suite = replay_suite(spec, plugin, setup, sandbox, timed);
+            if (part.kind == "traces") report.parts.push_back(run_traces_part(part, *suite));
+            if (part.kind == "utilization") report.parts.push_back(run_utilization_part(part, *suite));
+            if (part.kind == "throughput") report.parts.push_back(run_throughput_part(part, *suite));
         } else if (part.kind == "memcheck") {
             report.parts.push_back(run_memcheck_part(part, spec, plugin, setup, sandbox));
         } else if (part.kind == "warnings") {

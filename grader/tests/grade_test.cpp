@@ -188,6 +188,24 @@ TEST_F(GradeBatch, HostileSubmissionsGetAVerdictAndTheBatchGoesOn) {
     }
 }
 
+TEST(GradeClassic, AClassicHandInInCIsGradedOnTracesUtilizationThroughputAndMemcheck) {
+    fs::path out = fs::temp_directory_path() / ("heaplab_classic_" + std::to_string(getpid()));
+    fs::remove_all(out);
+    Outcome outcome = shell(std::string(HEAPLAB_BIN) + " grade --lab classic --out " + out.string() + " " + SOURCE_DIR +
+                            "/labs/classic/example");
+    ASSERT_EQ(outcome.status, 0) << outcome.out;
+    nlohmann::json record = nlohmann::json::parse(read(out / "submissions" / "example" / "record.json"));
+    EXPECT_EQ(record["status"], "graded") << record.dump(2);
+    ASSERT_EQ(record["parts"].size(), 4u);
+    EXPECT_EQ(record["parts"][0]["summary"], "16/16 traces") << "8-byte alignment, no mm_calloc: " << record.dump(2);
+    EXPECT_EQ(record["parts"][0]["points"], 40.0);
+    EXPECT_NE(record["parts"][1]["summary"].get<std::string>().find("mean utilization"), std::string::npos);
+    EXPECT_GT(record["parts"][1]["points"].get<double>(), 0.0) << "the example's utilization is above the zero point";
+    EXPECT_NE(record["parts"][2]["summary"].get<std::string>().find("x "), std::string::npos) << record.dump(2);
+    EXPECT_EQ(record["parts"][3]["points"], 20.0) << "the example is Memcheck-clean: " << record.dump(2);
+    fs::remove_all(out);
+}
+
 TEST_F(GradeBatch, BadArgumentsExit2) {
     EXPECT_EQ(shell(std::string(HEAPLAB_BIN) + " grade --lab 99 " + dir_.string()).status, 2);
     EXPECT_EQ(shell(std::string(HEAPLAB_BIN) + " grade --lab " + lab().string() + " /nonexistent").status, 2);
