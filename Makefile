@@ -35,7 +35,6 @@ grade: build
 	  echo; echo "=== grading the example submissions of $$lab"; \
 	  rm -rf $(BUILD)/grades/$$lab; \
 	  $(BUILD)/bin/heaplab grade --lab $$lab --jobs $(JOBS) --out $(BUILD)/grades/$$lab $(BUILD)/examples/$$lab || status=1; \
-	  column -s, -t < $(BUILD)/grades/$$lab/gradebook.csv; \
 	done; exit $$status
 
 traces: build

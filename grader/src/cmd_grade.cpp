@@ -240,7 +240,15 @@ std::string rebuild_gradebook(const LabSpec &spec, const fs::path &out) {
         summary += "```\n";
     }
     write_atomically(out / "summary.md", summary);
-    return summary;
+    // The table for the terminal: one line per submission.
+    std::size_t width = 10;
+    for (const json &record : records) width = std::max(width, record["submission"].get<std::string>().size());
+    std::string table = fmt::format("{:<{}}  {:>13}  {}\n", "submission", width, "score", "status");
+    for (const json &record : records)
+        table += fmt::format("{:<{}}  {:>6} / {:<4}  {}\n", record["submission"].get<std::string>(), width,
+                             number(record["score"].get<double>()), number(record["max_score"].get<double>()),
+                             record["status"].get<std::string>());
+    return summary + "\n" + table;
 }
 
 void run_grade(const GradeSettings &settings) {
