@@ -159,6 +159,11 @@ RunResult run(const std::vector<std::string> &plain_argv, const RunLimits &limit
     if (!result.timed_out) {
         if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
         if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
+        // bubblewrap passes on a child killed by signal N as exit status 128 + N.
+        if (confine && result.exit_code > 128 && result.exit_code < 128 + 65) {
+            result.signal = result.exit_code - 128;
+            result.exit_code = -1;
+        }
     }
     if (result.output_dropped > 0)
         result.output += fmt::format("\n[... {} more bytes of output cut by the grader]\n", result.output_dropped);

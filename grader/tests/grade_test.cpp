@@ -91,10 +91,23 @@ TEST_F(GradeBatch, EverySubmissionGetsARowWhateverItDid) {
     ASSERT_EQ(shell("tar czf " + (dir_ / "class" / "frank.tar.gz").string() + " -C " + (dir_ / "pack").string() +
                     " frank-handin").status, 0);
 
+    // A crash in the calloc tests: the malloc tests still count.
+    std::string crashing = solution_;
+    std::string calloc_start = "void *mm_calloc(size_t nmemb, size_t size) {";
+    ASSERT_NE(crashing.find(calloc_start), std::string::npos);
+    crashing.replace(crashing.find(calloc_start), calloc_start.size(),
+                     calloc_start + " if (nmemb > 0) *(volatile int *)nullptr = 1;");
+    submit("gina", crashing);
+    // A missing function: it compiles, but does not link.
+    std::string missing = solution_;
+    std::string realloc_start = "void *mm_realloc(void *ptr, size_t size) {";
+    missing.replace(missing.find(realloc_start), realloc_start.size(), "void *mm_realloc_typo(void *ptr, size_t size) {");
+    submit("hank", missing);
+
     Outcome outcome = grade("--jobs 2");
     ASSERT_EQ(outcome.status, 0) << outcome.out;
     std::vector<std::string> rows = gradebook_rows();
-    ASSERT_EQ(rows.size(), 7u) << "a header and one row per submission:\n" << read(dir_ / "out" / "gradebook.csv");
+    ASSERT_EQ(rows.size(), 9u) << "a header and one row per submission:\n" << read(dir_ / "out" / "gradebook.csv");
     EXPECT_EQ(rows[0], "submission,score,max_score,status,malloc,calloc");
     EXPECT_EQ(rows[1], "alice,100,100,graded,60,40");
     EXPECT_EQ(rows[2], "bob,0,100,build failed,0,0");
@@ -102,6 +115,10 @@ TEST_F(GradeBatch, EverySubmissionGetsARowWhateverItDid) {
     EXPECT_EQ(rows[4], "dave,0,100,intake failed,0,0");
     EXPECT_EQ(rows[5], "erin,0,100,intake failed,0,0");
     EXPECT_EQ(rows[6], "frank,100,100,graded,60,40");
+    EXPECT_EQ(rows[7], "gina,60,100,graded,60,0") << "a crash costs only the crashing tests";
+    EXPECT_EQ(rows[8], "hank,0,100,build failed,0,0");
+    EXPECT_NE(read(dir_ / "out" / "submissions" / "gina" / "feedback.md").find("SIGSEGV"), std::string::npos);
+    EXPECT_NE(read(dir_ / "out" / "submissions" / "hank" / "feedback.md").find("does not link"), std::string::npos);
 
     nlohmann::json erin = nlohmann::json::parse(read(dir_ / "out" / "submissions" / "erin" / "record.json"));
     EXPECT_NE(erin["notes"].dump().find("a path with '..'"), std::string::npos) << erin.dump(2);
@@ -112,7 +129,7 @@ TEST_F(GradeBatch, EverySubmissionGetsARowWhateverItDid) {
     EXPECT_EQ(results["tests"][0]["status"], "passed");
     EXPECT_NE(read(dir_ / "out" / "submissions" / "bob" / "feedback.md").find("mm.cpp:1:"), std::string::npos)
         << "the compiler's first error is in the feedback, with file:line";
-    EXPECT_NE(read(dir_ / "out" / "summary.md").find("6 submissions graded"), std::string::npos);
+    EXPECT_NE(read(dir_ / "out" / "summary.md").find("8 submissions graded"), std::string::npos);
 }
 
 TEST_F(GradeBatch, AKilledBatchFinishesOnTheNextRunWithoutLosingOrDoublingARow) {

@@ -114,3 +114,13 @@ TEST_F(Sandboxed, ChildrenDieWithTheTimeout) {
 }
 
 }  // namespace
+
+namespace {
+TEST(SandboxedRun, ReportsTheSignalThroughBubblewrap) {
+    if (!heaplab::bubblewrap_works()) GTEST_SKIP() << "bubblewrap cannot run here";
+    heaplab::RunLimits limits;
+    limits.sandbox.enabled = true;
+    auto result = heaplab::run({"sh", "-c", "kill -SEGV $$"}, limits);
+    EXPECT_EQ(result.signal, SIGSEGV) << result.describe(10);
+}
+}  // namespace
