@@ -5,8 +5,8 @@
  *
  * ## Spec
  * - allocate(n): a request of at most kCacheMaxRequest bytes pops its thread-cache class —
- *   a TLS load, a few arithmetic instructions and two stores, no lock. Anything else, or an
- *   empty class, takes allocate_slow(). Failure: null with errno = ENOMEM.
+ *   a TLS load, a few arithmetic instructions, one load and three stores, no lock, no atomic.
+ *   Anything else, or an empty class, takes allocate_slow(). Failure: null, errno = ENOMEM.
  * - deallocate(p): validates @p p first (alignment, inside the heap, header tag, not already
  *   free or cached) — a double free or a pointer we never returned is reported and aborts —
  *   then a small block is pushed onto the freeing thread's cache, anything else is freed into
@@ -59,34 +59,41 @@ void count_uncached_call();
 
 /// malloc(n). Inline: this is the path most calls of a real program take.
 inline void *allocate(std::size_t n) {
-    ThreadCache *tc = t_cache;
+    ThreadCache *tc = t_cache;  // one %fs-relative load; null before this thread's first call
     if (HEAPLAB_LIKELY(tc != nullptr && n <= kCacheMaxRequest)) {
-        unsigned c = cache_class_of(block_size_for(n));
-        if (char *b = tc->pop(c)) {
-            ++tc->calls;
+        unsigned c = cache_class_of(block_size_for(n));  // (n + 8 + 15) / 16 - 2: no table
+        if (char *b = tc->pop(c)) {                      // head of the class's stack
+            ++tc->calls;                                 // per-thread: no shared counter
             return payload_of(b);
         }
     }
+    // Large request, empty class, or no cache yet (lazy initialisation happens there).
     return allocate_slow(n);
 }
 
 /// free(p). Inline: the common case is a small block going onto this thread's cache.
+/// Every check that guards against a bad pointer is on this path too — a fast free that
+/// skipped them would let a double free corrupt the cache silently.
 inline void deallocate(void *p) {
     ThreadCache *tc = t_cache;
+    // 16-aligned and inside the break region: two compares against read-mostly bounds.
     if (HEAPLAB_LIKELY(tc != nullptr && reinterpret_cast<std::uintptr_t>(p) % kAlign == 0 &&
                        g_heap.contains(p))) {
         char *b = header_of(p);
-        Word h = load(b);
-        // Allocated, not mapped, small, the tag proves we returned it, and no cache holds it.
+        Word h = load(b);  // the lock is not held: only size, kAlloc and the tag are used
+        // Allocated, not mapped, small, the tag proves we returned it, and no cache holds it
+        // (cache_key() absent from its second payload word).
         if (HEAPLAB_LIKELY((h & (kAlloc | kMmapped)) == kAlloc && size_of(h) <= kCacheMaxBlock &&
                            tag_ok(b, h) && !is_cached(b))) {
             unsigned c = cache_class_of(size_of(h));
-            if (HEAPLAB_LIKELY(tc->push(c, b))) {
+            if (HEAPLAB_LIKELY(tc->push(c, b))) {  // false when the class is full
                 ++tc->calls;
                 return;
             }
         }
     }
+    // NULL, a large or mapped block, a full class, no cache yet — or a bad pointer, which
+    // the slow path names and aborts on.
     deallocate_slow(p);
 }
 
