@@ -58,7 +58,10 @@ int g_stats_fd = -1;
 __attribute__((constructor)) void open_stats_stream() {
     const char *env = getenv("HEAPLAB_STATS");
     if (env == nullptr || env[0] == '\0' || (env[0] == '0' && env[1] == '\0')) return;
-    g_stats_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 100);
+    // A high number keeps out of the way of programs that dup2() onto low descriptors.
+    g_stats_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 500);
+    if (g_stats_fd < 0) g_stats_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);  // low fd limit
+    if (g_stats_fd < 0) g_stats_fd = STDERR_FILENO;
 }
 
 /// Prints the statistics when HEAPLAB_STATS is set (and not "0"). Runs late at exit: a
