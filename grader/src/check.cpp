@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <unistd.h>
 #include <cmath>
 #include <fstream>
 #include <optional>
@@ -28,6 +29,8 @@ constexpr double kCompileSeconds = 180;
 Sandbox sandbox_for(const fs::path &scratch, const CheckSetup &setup) {
     Sandbox sandbox;
     sandbox.enabled = setup.sandbox;
+    sandbox.uid = setup.student_uid;
+    sandbox.gid = setup.student_gid;
     sandbox.writable.push_back(fs::absolute(scratch).string());
     fs::path hidden = setup.root / "grader" / "hidden";
     if (fs::is_directory(hidden)) sandbox.hidden.push_back(fs::canonical(hidden).string());
@@ -436,6 +439,14 @@ std::vector<std::string> build_lab_objects(const fs::path &lab_dir, const std::s
     return objects;
 }
 
+fs::path heaplab_root() {
+    std::error_code error;
+    fs::path exe = fs::read_symlink("/proc/self/exe", error);
+    for (fs::path candidate : {exe.parent_path().parent_path().parent_path(), fs::path(HEAPLAB_SOURCE_DIR)})
+        if (fs::exists(candidate / "common" / "include" / "heaplab" / "mm.h")) return candidate;
+    return HEAPLAB_SOURCE_DIR;
+}
+
 double CheckReport::score() const {
     double total = 0;
     for (const PartResult &part : parts)
@@ -472,6 +483,12 @@ CheckReport check_submission(const LabSpec &spec, const fs::path &lab_dir, const
         fs::copy_file(from, scratch / file, fs::copy_options::overwrite_existing);
     }
     const std::string &student_file = spec.submit.front();
+    // An unprivileged student user must be able to write its scratch folder, and nothing else.
+    if (setup.student_uid != 0) {
+        for (const auto &entry : fs::recursive_directory_iterator(scratch))
+            (void)!lchown(entry.path().c_str(), setup.student_uid, setup.student_gid);
+        (void)!chown(scratch.c_str(), setup.student_uid, setup.student_gid);
+    }
     fs::path student_source = scratch / student_file;
     if (uses_inline_asm(read_text(student_source))) report.forbidden.push_back("inline assembly (asm)");
 

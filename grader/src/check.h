@@ -54,7 +54,13 @@ struct CheckSetup {
     /// shared by every submission of a batch
     std::filesystem::path objects_cache;
     bool sandbox = true;             ///< confine student processes with bubblewrap when available
+    unsigned student_uid = 0;        ///< run student processes as this user (0: as the grader)
+    unsigned student_gid = 0;
 };
+
+/** @brief The HeapLab tree of this program: bin/heaplab's build folder's source, when it is one,
+ *         else the tree it was built from. */
+std::filesystem::path heaplab_root();
 
 /**
  * @brief Compiles the lab's tests (public, and hidden ones if @p setup says so) and memlib into

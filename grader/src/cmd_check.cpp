@@ -22,7 +22,7 @@ namespace {
 fs::path find_root(const fs::path &lab_dir) {
     fs::path candidate = fs::weakly_canonical(lab_dir / ".." / "..");
     if (fs::exists(candidate / "common" / "include" / "heaplab" / "mm.h")) return candidate;
-    return HEAPLAB_SOURCE_DIR;
+    return heaplab_root();
 }
 
 }  // namespace

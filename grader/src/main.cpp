@@ -10,6 +10,7 @@
 #include "cmd_check.h"
 #include "cmd_grade.h"
 #include "cmd_lab.h"
+#include "cmd_package.h"
 #include "cmd_trace_generate.h"
 #include "cmd_trace_replay.h"
 #include "heaplab/allocator.h"
@@ -33,6 +34,8 @@ int main(int argc, char **argv) {
     heaplab::add_lab_command(app);
     heaplab::add_check_command(app);
     heaplab::add_grade_command(app);
+    heaplab::add_gradescope_command(app);
+    heaplab::add_package_command(app);
 
     CLI::App *allocators = app.add_subcommand("allocators", "List the allocators this build can load");
     allocators->callback([] {

@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <stdexcept>
 #include <sys/resource.h>
+#include <grp.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -37,6 +38,7 @@ std::vector<std::string> confined(const std::vector<std::string> &argv, const Sa
     if (!sandbox.writable.empty()) {
         std::string tmp = sandbox.writable.front() + "/tmp";
         ::mkdir(tmp.c_str(), 0700);
+        if (sandbox.uid != 0) (void)!::chown(tmp.c_str(), sandbox.uid, sandbox.gid);
         command.insert(command.end(), {"--setenv", "TMPDIR", tmp});
     }
     for (const std::string &dir : sandbox.hidden) command.insert(command.end(), {"--tmpfs", dir});
@@ -102,6 +104,9 @@ RunResult run(const std::vector<std::string> &plain_argv, const RunLimits &limit
         set_limit(RLIMIT_CORE, 0);
         if (limits.max_processes > 0) set_limit(RLIMIT_NPROC, limits.max_processes);
         if (!limits.working_directory.empty() && chdir(limits.working_directory.c_str()) != 0) _exit(126);
+        if (limits.sandbox.uid != 0) {  // drop root for good before running student code
+            if (setgroups(0, nullptr) != 0 || setgid(limits.sandbox.gid) != 0 || setuid(limits.sandbox.uid) != 0) _exit(125);
+        }
         std::vector<char *> args;
         for (const std::string &arg : argv) args.push_back(const_cast<char *>(arg.c_str()));
         args.push_back(nullptr);

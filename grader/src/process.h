@@ -28,6 +28,8 @@ struct Sandbox {
     bool enabled = false;
     std::vector<std::string> writable;  ///< e.g. the submission's scratch folder
     std::vector<std::string> hidden;    ///< e.g. grader/hidden
+    unsigned uid = 0;                   ///< run as this user and group (0: as the grader); e.g.
+    unsigned gid = 0;                   ///< Gradescope's student code runs unprivileged
 };
 
 /** @brief Whether bubblewrap can run here (found and allowed to make namespaces); cached. */
