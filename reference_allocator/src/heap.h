@@ -78,8 +78,6 @@ public:
     void unlock() {
         if (!__libc_single_threaded) pthread_mutex_unlock(&mutex_);
     }
-    /// Takes the lock if nobody holds it. @return true when taken.
-    bool try_lock() { return __libc_single_threaded || pthread_mutex_trylock(&mutex_) == 0; }
     /// @}
     /// For pthread_atfork: the child inherits the lock held by the thread that forked.
     void reinit_lock_in_child() { mutex_ = PTHREAD_MUTEX_INITIALIZER; }

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstring>
 #include <pthread.h>
+#include <sys/single_threaded.h>
 #include <sys/mman.h>
 
 namespace heaplab::ref {
@@ -138,14 +139,15 @@ char *thread_cache_refill(ThreadCache *tc, unsigned c) {
     //    came from its own pre-fetched run, against one block at a time.
     //  - Fetching half a class at once pays the lock once per many blocks, which is what
     //    matters when threads compete for it.
-    // So: one block when the lock is free (uncontended locks are cheap), a batch when another
-    // thread holds it. The mm.h build always fetches one (utilization: no hoarding).
+    // So: one block while the process has a single thread (its lock is free, and skipped
+    // anyway), a batch once there are several. The mm.h build always fetches one
+    // (utilization: no hoarding).
     std::size_t size = cache_class_size(c);
     unsigned batch = 1;
-    if (!g_heap.try_lock()) {
-        g_heap.lock();
-        if constexpr (kPreload) batch = kCapacity.of[c] / 2;
+    if constexpr (kPreload) {
+        if (!__libc_single_threaded) batch = kCapacity.of[c] / 2;
     }
+    g_heap.lock();
     if (TransferStack &ts = g_transfer[c]; ts.n > 0) {  // a whole chain another cache gave up
         --ts.n;
         char *first = ts.chain[ts.n];
