@@ -60,6 +60,7 @@ inline void count_call() {
 /// A heap block of @p size bytes under the lock, falling back to a mapped chunk.
 void *allocate_block(std::size_t n, std::size_t size) {
     g_heap.lock();
+    thread_cache_drain_before_growth_locked(t_cache, size);
     char *b = g_heap.alloc_locked(size);
     g_heap.unlock();
     if (HEAPLAB_LIKELY(b != nullptr)) return payload_of(b);

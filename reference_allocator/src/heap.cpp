@@ -163,6 +163,13 @@ char *Heap::grow_mapped_locked(std::size_t size) {
     return first;
 }
 
+bool Heap::fits_locked(std::size_t size) const {
+    if (lists_.find(size) != nullptr) return true;
+    if (!break_ready_) return false;
+    char *epi = epilogue();
+    return (load(epi) & kPrevAlloc) == 0 && load(epi - kHeaderSize) >= size;
+}
+
 char *Heap::alloc_locked(std::size_t size) {
     if (FreeBlock *fb = lists_.find(size)) {
         lists_.remove(fb, size_of(fb->header));

@@ -90,6 +90,9 @@ public:
     /// or null when no memory can be had.
     char *alloc_locked(std::size_t size);
 
+    /// True when alloc_locked(@p size) would be served without growing the heap.
+    bool fits_locked(std::size_t size) const;
+
     /// Like alloc_locked(), with the payload aligned to @p align (a power of two above 16).
     char *alloc_aligned_locked(std::size_t size, std::size_t align);
 

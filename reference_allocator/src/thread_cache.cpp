@@ -159,6 +159,7 @@ char *thread_cache_refill(ThreadCache *tc, unsigned c) {
         link[1] = nullptr;  // handed out: drop the cache mark
         return first;
     }
+    thread_cache_drain_before_growth_locked(tc, size);
     char *got[kCacheMaxCount];
     unsigned n = 0;
     while (n < batch) {
@@ -171,6 +172,12 @@ char *thread_cache_refill(ThreadCache *tc, unsigned c) {
     // pushing them in reverse hands them out in that same order.
     for (unsigned i = n; i > 1; --i) tc->push(c, got[i - 1]);
     return n == 0 ? nullptr : got[0];
+}
+
+void thread_cache_drain_before_growth_locked(ThreadCache *tc, std::size_t size) {
+    if (tc == nullptr || g_heap.fits_locked(size)) return;
+    for (unsigned c = 0; c < kCacheClasses; ++c)
+        while (char *b = tc->pop(c)) g_heap.free_locked(b);
 }
 
 void thread_cache_flush_and_push(ThreadCache *tc, unsigned c, char *b) {

@@ -105,6 +105,11 @@ void thread_cache_flush_and_push(ThreadCache *tc, unsigned c, char *b);
 /// True when a thread cache holds @p block (its cache_key() is in its payload).
 inline bool is_cached(char *block) { return static_cast<Word *>(payload_of(block))[1] == cache_key(block); }
 
+/// Before the heap grows for a request of @p size bytes: if this thread's cache holds blocks,
+/// returns them all to the heap (where they coalesce) — the request may fit then. Heap lock
+/// held. Cheap when the cache is empty; and heap growth is rare next to cache hits.
+void thread_cache_drain_before_growth_locked(ThreadCache *tc, std::size_t size);
+
 /// Empties every cache without returning blocks (the heap they came from is gone: mm_init).
 /// The caller holds the heap lock and no other thread is allocating.
 void thread_caches_forget_locked();

@@ -80,6 +80,20 @@ TEST_F(ThreadCacheTest, BlocksFreedByAnotherThreadAreReused) {
     for (void *p : v) mm_free(p);
 }
 
+TEST_F(ThreadCacheTest, CacheIsDrainedBeforeTheHeapGrows) {
+    std::vector<void *> run;
+    for (int i = 0; i < 8; ++i) run.push_back(mm_malloc(40));  // 8 neighbours of 48 bytes
+    void *guard = mm_malloc(10);
+    for (void *p : run) mm_free(p);
+    EXPECT_EQ(cached_blocks(), 8u);  // parked, not coalesced
+    std::size_t before = mem_heapsize();
+    void *big = mm_malloc(300);  // fits only in the 384 bytes the run makes once coalesced
+    EXPECT_EQ(mem_heapsize(), before);
+    EXPECT_EQ(big, run.front());
+    mm_free(big);
+    mm_free(guard);
+}
+
 TEST_F(ThreadCacheTest, MmInitForgetsCachedBlocks) {
     void *p = mm_malloc(100);
     mm_free(p);
