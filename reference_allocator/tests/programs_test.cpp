@@ -75,6 +75,15 @@ protected:
     ChildResult plain_, preloaded_;
 };
 
+/// True when @p tool is on PATH (a missing tool skips its test instead of failing it).
+bool have(const std::string &tool) {
+    return run_child({"sh", "-c", "command -v " + tool + " >/dev/null"}).exited_ok();
+}
+
+#define REQUIRE_TOOLS(...)                                                      \
+    for (const char *tool : {__VA_ARGS__})                                      \
+        if (!have(tool)) GTEST_SKIP() << tool << " is not installed"
+
 /// The interpreter itself, not a version-manager shim that would run several processes.
 std::string python() {
     ChildResult r = run_child({"python3", "-c", "import sys; print(sys.executable)"});
@@ -83,6 +92,7 @@ std::string python() {
 }
 
 TEST_F(Programs, PythonBuildsAndDropsAMillionObjects) {
+    REQUIRE_TOOLS("python3");
     run_both({python(), "-c",
               "import gc\n"
               "xs = [(i, str(i), [i]) for i in range(1000000)]\n"
@@ -98,6 +108,7 @@ TEST_F(Programs, PythonBuildsAndDropsAMillionObjects) {
 }
 
 TEST_F(Programs, GxxCompilesARealSourceFile) {
+    REQUIRE_TOOLS("g++");
     std::string src = std::string(HEAPLAB_SOURCE_DIR_PATH) + "/reference_allocator/src/heap.cpp";
     std::string inc1 = std::string("-I") + HEAPLAB_SOURCE_DIR_PATH + "/reference_allocator/src";
     std::string inc2 = std::string("-I") + HEAPLAB_SOURCE_DIR_PATH + "/common/include";
@@ -107,6 +118,7 @@ TEST_F(Programs, GxxCompilesARealSourceFile) {
 }
 
 TEST_F(Programs, SortOfA50MiBFile) {
+    REQUIRE_TOOLS("sort");
     {
         std::ofstream f(dir_ + "/input.txt");
         std::mt19937_64 rng(42);
@@ -125,6 +137,7 @@ TEST_F(Programs, SortOfA50MiBFile) {
 }
 
 TEST_F(Programs, TarAndXzOfADirectory) {
+    REQUIRE_TOOLS("tar", "xz");
     // A fixed system directory of a few MB, copied so that timestamps and order are ours.
     fs::copy("/usr/include/linux", dir_ + "/tree", fs::copy_options::recursive);
     run_both({"tar", "--sort=name", "--mtime=@0", "--owner=0", "--group=0", "-cJf", "{}.tar.xz", "tree"});
@@ -133,6 +146,7 @@ TEST_F(Programs, TarAndXzOfADirectory) {
 }
 
 TEST_F(Programs, CmakeBuildsASmallProjectWithTwoJobs) {
+    REQUIRE_TOOLS("cmake", "make", "c++");
     fs::create_directories(dir_ + "/proj");
     std::ofstream(dir_ + "/proj/CMakeLists.txt") << "cmake_minimum_required(VERSION 3.20)\n"
                                                     "project(tiny CXX)\n"
