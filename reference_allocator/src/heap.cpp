@@ -163,6 +163,43 @@ char *Heap::grow_mapped_locked(std::size_t size) {
     return first;
 }
 
+unsigned Heap::alloc_run_locked(std::size_t size, unsigned want, char **out) {
+    char *block = nullptr;
+    if (FreeBlock *fb = lists_.find(size * want)) {
+        lists_.remove(fb, size_of(fb->header));
+        block = reinterpret_cast<char *>(fb);
+    } else {
+        block = grow_break_locked(size * want);
+    }
+    if (block == nullptr) {  // no room for a whole run: take what single blocks there are
+        unsigned n = 0;
+        while (n < want && (out[n] = alloc_locked(size)) != nullptr) ++n;
+        return n;
+    }
+    Word h = load(block);
+    std::size_t have = size_of(h);
+    std::size_t rest = have - size * want;
+    for (unsigned i = 0; i < want; ++i) {
+        char *piece = block + i * size;
+        std::size_t piece_size = size;
+        if (i + 1 == want && rest < kMinBlock) piece_size += rest;  // too small to stand alone
+        store(piece, alloc_header(piece, piece_size, i == 0 ? (h & kPrevAlloc) : kPrevAlloc));
+        store(static_cast<char *>(payload_of(piece)) + sizeof(Word), 0);  // see place_locked()
+        out[i] = piece;
+    }
+    if (rest >= kMinBlock) {
+        char *tail = block + size * want;
+        write_free(tail, rest, kPrevAlloc);
+        link_locked(tail, rest);
+        in_use_ += have - rest;
+    } else {
+        char *next = block + have;
+        store(next, load(next) | kPrevAlloc);
+        in_use_ += have;
+    }
+    return want;
+}
+
 bool Heap::fits_locked(std::size_t size) const {
     if (lists_.find(size) != nullptr) return true;
     if (!break_ready_) return false;

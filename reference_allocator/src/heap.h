@@ -90,6 +90,11 @@ public:
     /// or null when no memory can be had.
     char *alloc_locked(std::size_t size);
 
+    /// Up to @p want allocated blocks of exactly @p size bytes, carved side by side from one
+    /// free block (one search instead of @p want), for a thread-cache refill.
+    /// @return how many were stored in @p out (0 when out of memory).
+    unsigned alloc_run_locked(std::size_t size, unsigned want, char **out);
+
     /// True when alloc_locked(@p size) would be served without growing the heap.
     bool fits_locked(std::size_t size) const;
 

@@ -161,11 +161,12 @@ char *thread_cache_refill(ThreadCache *tc, unsigned c) {
     }
     thread_cache_drain_before_growth_locked(tc, size);
     char *got[kCacheMaxCount];
-    unsigned n = 0;
-    while (n < batch) {
-        char *b = g_heap.alloc_locked(size);
-        if (b == nullptr) break;
-        got[n++] = b;
+    unsigned n;
+    if (batch == 1) {
+        got[0] = g_heap.alloc_locked(size);
+        n = got[0] != nullptr ? 1 : 0;
+    } else {
+        n = g_heap.alloc_run_locked(size, batch, got);  // one search for the whole batch
     }
     g_heap.unlock();
     // Consecutive blocks usually come out at ascending addresses (split off one free block);

@@ -182,6 +182,37 @@ TEST_F(HeapTest, AlignedBlocksFreeTheirLeadingGap) {
     }
 }
 
+TEST_F(HeapTest, RunsAreCarvedSideBySideFromOneBlock) {
+    char *out[8];
+    g_heap.lock();
+    unsigned n = g_heap.alloc_run_locked(48, 8, out);  // from the wilderness
+    g_heap.unlock();
+    ASSERT_EQ(n, 8u);
+    for (unsigned i = 0; i < n; ++i) {
+        EXPECT_EQ(out[i], out[0] + 48 * i);
+        EXPECT_TRUE(tag_ok(out[i], load(out[i])));
+        EXPECT_EQ(size(out[i]), 48u);
+    }
+    EXPECT_EQ(check_heap(false), 0u);
+    for (unsigned i = 0; i < n; ++i) release(out[i]);
+}
+
+TEST_F(HeapTest, RunFromAHoleKeepsATooSmallRestInItsLastBlock) {
+    char *hole = alloc(48 * 4 + 16), *guard = alloc(32);
+    release(hole);
+    char *out[4];
+    g_heap.lock();
+    unsigned n = g_heap.alloc_run_locked(48, 4, out);
+    g_heap.unlock();
+    ASSERT_EQ(n, 4u);
+    EXPECT_EQ(out[0], hole);
+    EXPECT_EQ(size(out[3]), 48u + 16);  // 16 bytes cannot be a block of their own
+    EXPECT_TRUE(load(guard) & kPrevAlloc);
+    EXPECT_EQ(check_heap(false), 0u);
+    for (char *b : out) release(b);
+    release(guard);
+}
+
 TEST_F(HeapTest, OutOfMemoryReturnsNullAndChangesNothing) {
     char *a = alloc(64);
     mem_set_cap(mem_heapsize() + 1000);
