@@ -11,6 +11,7 @@
 #include "cmd_grade.h"
 #include "cmd_lab.h"
 #include "cmd_package.h"
+#include "cmd_release.h"
 #include "cmd_trace_generate.h"
 #include "cmd_trace_replay.h"
 #include "heaplab/allocator.h"
@@ -36,6 +37,7 @@ int main(int argc, char **argv) {
     heaplab::add_grade_command(app);
     heaplab::add_gradescope_command(app);
     heaplab::add_package_command(app);
+    heaplab::add_release_command(app);
 
     CLI::App *allocators = app.add_subcommand("allocators", "List the allocators this build can load");
     allocators->callback([] {
