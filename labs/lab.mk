@@ -30,9 +30,13 @@ check:
 	@if [ -x $(HEAPLAB) ] && $(HEAPLAB) check --help >/dev/null 2>&1; then $(HEAPLAB) check .; \
 	else echo "make check needs the grader ('heaplab check'), which is not built yet: run 'make test' meanwhile"; exit 2; fi
 
+# The archive holds only the files you submit, and MANIFEST.sha256 with their hashes: the
+# grader reports any file that differs from the manifest (changed after make handin).
 handin: $(SUBMIT)
-	tar czf handin.tar.gz $(SUBMIT)
-	@echo "wrote handin.tar.gz with: $(SUBMIT)"
+	sha256sum $(SUBMIT) > MANIFEST.sha256
+	tar czf handin.tar.gz $(SUBMIT) MANIFEST.sha256
+	@rm -f MANIFEST.sha256
+	@echo "wrote handin.tar.gz with: $(SUBMIT) and MANIFEST.sha256"
 
 clean:
 	rm -rf build handin.tar.gz

@@ -25,6 +25,7 @@
 #include <cmath>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <pwd.h>
@@ -41,8 +42,40 @@ struct GradeSettings {
     int jobs = 1;
     std::string out = "grades";
     bool public_only = false;
+    std::string roster;
     std::vector<std::string> submissions;
 };
+
+/// A roster maps submission names to students: CSV lines `submission,student_id[,name]`.
+struct Student {
+    std::string id;
+    std::string name;
+};
+
+std::map<std::string, Student> read_roster(const std::string &path) {
+    std::map<std::string, Student> roster;
+    if (path.empty()) return roster;
+    std::ifstream in(path);
+    if (!in) throw UsageError("cannot read the roster " + path);
+    std::size_t line_no = 0;
+    for (std::string line; std::getline(in, line);) {
+        ++line_no;
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (line.empty() || line[0] == '#') continue;
+        std::vector<std::string> fields;
+        std::size_t start = 0;
+        for (std::size_t comma; (comma = line.find(',', start)) != std::string::npos; start = comma + 1)
+            fields.push_back(line.substr(start, comma - start));
+        fields.push_back(line.substr(start));
+        for (std::string &field : fields)  // "Ivy Ng" -> Ivy Ng (fields may not hold commas)
+            if (field.size() >= 2 && field.front() == '"' && field.back() == '"') field = field.substr(1, field.size() - 2);
+        if (line_no == 1 && fields[0] == "submission") continue;  // a header
+        if (fields.size() < 2 || fields[0].empty() || fields[1].empty())
+            throw UsageError(path + ":" + std::to_string(line_no) + ": expected submission,student_id[,name]");
+        roster[fields[0]] = {fields[1], fields.size() > 2 ? fields[2] : ""};
+    }
+    return roster;
+}
 
 void write_atomically(const fs::path &path, const std::string &text) {
     fs::path temporary = path;
@@ -195,7 +228,7 @@ std::string csv_field(const std::string &text) {
 }
 
 /// gradebook.csv and summary.md from every record under OUT: the truth is the records.
-std::string rebuild_gradebook(const LabSpec &spec, const fs::path &out) {
+std::string rebuild_gradebook(const LabSpec &spec, const fs::path &out, const std::map<std::string, Student> &roster) {
     std::vector<json> records;
     std::error_code error;
     for (const auto &entry : fs::directory_iterator(out / "submissions", error)) {
@@ -207,13 +240,18 @@ std::string rebuild_gradebook(const LabSpec &spec, const fs::path &out) {
     }
     std::sort(records.begin(), records.end(),
               [](const json &a, const json &b) { return a["submission"] < b["submission"]; });
-    std::string csv = "submission,score,max_score,status";
+    // Columns a learning platform imports: who, the score out of what, per part, and how it went.
+    std::string csv = "submission,student_id,name,score,max_score,status";
     for (const LabPart &part : spec.parts) csv += "," + csv_field(part.name);
     csv += "\n";
     std::vector<double> scores;
     for (const json &record : records) {
-        csv += csv_field(record["submission"]) + "," + number(record["score"]) + "," + number(record["max_score"]) + "," +
-               csv_field(record["status"]);
+        std::string name = record["submission"];
+        auto student = roster.find(name);
+        std::string id = student != roster.end() ? student->second.id : name;
+        std::string full_name = student != roster.end() ? student->second.name : "";
+        csv += csv_field(name) + "," + csv_field(id) + "," + csv_field(full_name) + "," + number(record["score"]) + "," +
+               number(record["max_score"]) + "," + csv_field(record["status"]);
         for (const LabPart &part : spec.parts) {
             double points = 0;
             for (const json &graded : record["parts"])
@@ -256,6 +294,7 @@ std::string rebuild_gradebook(const LabSpec &spec, const fs::path &out) {
 void run_grade(const GradeSettings &settings) {
     if (settings.submissions.empty()) throw UsageError("grade: no submissions given");
     if (settings.jobs < 1) throw UsageError("--jobs must be at least 1");
+    read_roster(settings.roster);  // a bad roster is reported before any grading
     CheckSetup setup;
     setup.root = heaplab_root();
     setup.heaplab = fs::read_symlink("/proc/self/exe");
@@ -306,7 +345,7 @@ void run_grade(const GradeSettings &settings) {
         workers.emplace_back(worker);
     for (std::thread &thread : workers) thread.join();
     if (terminal && !todo.empty()) fmt::print(stderr, "\n");
-    std::string summary = rebuild_gradebook(spec, out);
+    std::string summary = rebuild_gradebook(spec, out, read_roster(settings.roster));
     fmt::print("{}\nwritten: {}/gradebook.csv, {}/summary.md, and per submission {}/submissions/NAME/"
                "{{record.json,feedback.md,results.json}}\n",
                summary, out.string(), out.string(), out.string());
@@ -398,6 +437,7 @@ void add_grade_command(CLI::App &app) {
     grade->add_option("--jobs,-j", settings->jobs, "submissions graded at once")->capture_default_str();
     grade->add_option("--out,-o", settings->out, "where records, feedback and the gradebook go")->capture_default_str();
     grade->add_flag("--public-only", settings->public_only, "skip the hidden parts");
+    grade->add_option("--roster", settings->roster, "CSV of submission,student_id[,name] for the gradebook");
     grade->add_option("submissions", settings->submissions, "submissions")->required();
     grade->callback([settings] { run_grade(*settings); });
 }

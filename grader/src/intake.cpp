@@ -4,6 +4,8 @@
  */
 #include "intake.h"
 
+#include "process.h"
+
 #include <archive.h>
 #include <archive_entry.h>
 #include <fmt/format.h>
@@ -16,6 +18,9 @@
 namespace heaplab {
 namespace fs = std::filesystem;
 namespace {
+
+/// What `make handin` puts beside the submitted files: `sha256sum` lines.
+const std::string kManifest = "MANIFEST.sha256";
 
 bool is_archive(const fs::path &path) {
     std::string name = path.filename().string();
@@ -37,6 +42,9 @@ bool holds_a_submitted_file(const fs::path &dir, const std::vector<std::string> 
 
 IntakeResult from_directory(const fs::path &dir, const std::vector<std::string> &submit_files, const fs::path &to) {
     IntakeResult result;
+    if (fs::is_regular_file(dir / kManifest) && !fs::is_symlink(dir / kManifest) &&
+        fs::file_size(dir / kManifest) < kMaxSubmittedFile)
+        fs::copy_file(dir / kManifest, to / kManifest, fs::copy_options::overwrite_existing);
     for (const std::string &file : submit_files) {
         fs::path from = dir / file;
         std::error_code error;
@@ -98,7 +106,8 @@ IntakeResult from_archive(const fs::path &path, const std::vector<std::string> &
         std::string shown = safe_name(name);
         fs::path entry_path(name);
         std::string base = entry_path.filename().string();
-        bool wanted = std::find(submit_files.begin(), submit_files.end(), base) != submit_files.end();
+        bool wanted = std::find(submit_files.begin(), submit_files.end(), base) != submit_files.end() ||
+                      base == kManifest;
         if (!wanted) {
             archive_read_data_skip(reader);
             continue;
@@ -206,12 +215,42 @@ std::vector<Submission> find_submissions(const std::vector<std::string> &paths,
     return found;
 }
 
+/// Compares the taken files with the hand-in's manifest, when it has one; a mismatch is a note.
+void verify_manifest(const std::vector<std::string> &submit_files, const fs::path &destination, IntakeResult &result) {
+    fs::path manifest = destination / kManifest;
+    if (!fs::exists(manifest)) return;
+    std::ifstream in(manifest);
+    std::map<std::string, std::string> listed;
+    for (std::string line; std::getline(in, line);) {
+        std::size_t space = line.find("  ");
+        if (space == std::string::npos) continue;
+        listed[line.substr(space + 2)] = line.substr(0, space);
+    }
+    fs::remove(manifest);
+    for (const std::string &file : submit_files) {
+        if (!fs::exists(destination / file)) continue;
+        RunLimits limits;
+        limits.seconds = 30;
+        RunResult sum = run({"sha256sum", (destination / file).string()}, limits);
+        std::string actual = sum.output.substr(0, sum.output.find(' '));
+        if (!listed.contains(file)) {
+            result.notes.push_back(file + " is not listed in the hand-in's " + kManifest);
+        } else if (listed[file] != actual) {
+            result.notes.push_back(file + " does not match the hand-in's " + kManifest +
+                                   " (it changed after make handin, or the archive was edited)");
+        }
+    }
+}
+
 IntakeResult take_in(const Submission &submission, const std::vector<std::string> &submit_files,
                      const fs::path &destination) {
     try {
         fs::create_directories(destination);
-        if (fs::is_directory(submission.source)) return from_directory(submission.source, submit_files, destination);
-        return from_archive(submission.source, submit_files, destination);
+        IntakeResult result = fs::is_directory(submission.source)
+                                  ? from_directory(submission.source, submit_files, destination)
+                                  : from_archive(submission.source, submit_files, destination);
+        verify_manifest(submit_files, destination, result);
+        return result;
     } catch (const std::exception &error) {
         IntakeResult result;
         result.problem = std::string("could not take the submission in: ") + error.what();

@@ -108,15 +108,15 @@ TEST_F(GradeBatch, EverySubmissionGetsARowWhateverItDid) {
     ASSERT_EQ(outcome.status, 0) << outcome.out;
     std::vector<std::string> rows = gradebook_rows();
     ASSERT_EQ(rows.size(), 9u) << "a header and one row per submission:\n" << read(dir_ / "out" / "gradebook.csv");
-    EXPECT_EQ(rows[0], "submission,score,max_score,status,malloc,calloc");
-    EXPECT_EQ(rows[1], "alice,100,100,graded,60,40");
-    EXPECT_EQ(rows[2], "bob,0,100,build failed,0,0");
-    EXPECT_EQ(rows[3], "carol,0,100,intake failed,0,0");
-    EXPECT_EQ(rows[4], "dave,0,100,intake failed,0,0");
-    EXPECT_EQ(rows[5], "erin,0,100,intake failed,0,0");
-    EXPECT_EQ(rows[6], "frank,100,100,graded,60,40");
-    EXPECT_EQ(rows[7], "gina,60,100,graded,60,0") << "a crash costs only the crashing tests";
-    EXPECT_EQ(rows[8], "hank,0,100,build failed,0,0");
+    EXPECT_EQ(rows[0], "submission,student_id,name,score,max_score,status,malloc,calloc");
+    EXPECT_EQ(rows[1], "alice,alice,,100,100,graded,60,40");
+    EXPECT_EQ(rows[2], "bob,bob,,0,100,build failed,0,0");
+    EXPECT_EQ(rows[3], "carol,carol,,0,100,intake failed,0,0");
+    EXPECT_EQ(rows[4], "dave,dave,,0,100,intake failed,0,0");
+    EXPECT_EQ(rows[5], "erin,erin,,0,100,intake failed,0,0");
+    EXPECT_EQ(rows[6], "frank,frank,,100,100,graded,60,40");
+    EXPECT_EQ(rows[7], "gina,gina,,60,100,graded,60,0") << "a crash costs only the crashing tests";
+    EXPECT_EQ(rows[8], "hank,hank,,0,100,build failed,0,0");
     EXPECT_NE(read(dir_ / "out" / "submissions" / "gina" / "feedback.md").find("SIGSEGV"), std::string::npos);
     EXPECT_NE(read(dir_ / "out" / "submissions" / "hank" / "feedback.md").find("does not link"), std::string::npos);
 
@@ -150,7 +150,10 @@ TEST_F(GradeBatch, AKilledBatchFinishesOnTheNextRunWithoutLosingOrDoublingARow) 
     EXPECT_NE(rerun.out.find("already graded"), std::string::npos) << rerun.out;
     std::vector<std::string> rows = gradebook_rows();
     ASSERT_EQ(rows.size(), 7u) << read(dir_ / "out" / "gradebook.csv");
-    for (int i = 0; i < 6; ++i) EXPECT_EQ(rows[i + 1], "student" + std::to_string(i) + ",100,100,graded,60,40");
+    for (int i = 0; i < 6; ++i) {
+        std::string name = "student" + std::to_string(i);
+        EXPECT_EQ(rows[i + 1], name + "," + name + ",,100,100,graded,60,40");
+    }
 }
 
 // Submissions that attack the grader. The trimmed lab allows the calls they make (an allow-list
@@ -185,12 +188,12 @@ TEST_F(GradeBatch, HostileSubmissionsGetAVerdictAndTheBatchGoesOn) {
     EXPECT_LT(seconds, 120) << "the grader must not wait on a hostile submission past its limits";
     std::vector<std::string> rows = gradebook_rows();
     ASSERT_EQ(rows.size(), 8u) << read(dir_ / "out" / "gradebook.csv");
-    EXPECT_EQ(rows[1], "a-loops,0,100,graded,0");
-    EXPECT_EQ(rows[2], "b-exits,0,100,graded,0");
-    EXPECT_EQ(rows[3], "c-forges,0,100,graded,0");
-    EXPECT_EQ(rows[4], "d-floods,0,100,graded,0");
-    EXPECT_EQ(rows[6], "f-forks,100,100,graded,100") << "forking is harmless here; its children are killed";
-    EXPECT_EQ(rows[7], "g-honest,100,100,graded,100") << "hostile neighbours do not affect an honest submission";
+    EXPECT_EQ(rows[1], "a-loops,a-loops,,0,100,graded,0");
+    EXPECT_EQ(rows[2], "b-exits,b-exits,,0,100,graded,0");
+    EXPECT_EQ(rows[3], "c-forges,c-forges,,0,100,graded,0");
+    EXPECT_EQ(rows[4], "d-floods,d-floods,,0,100,graded,0");
+    EXPECT_EQ(rows[6], "f-forks,f-forks,,100,100,graded,100") << "forking is harmless here; its children are killed";
+    EXPECT_EQ(rows[7], "g-honest,g-honest,,100,100,graded,100") << "hostile neighbours do not affect an honest submission";
     auto explanation = [&](const std::string &name) {
         return nlohmann::json::parse(read(dir_ / "out" / "submissions" / name / "record.json"))["parts"][0]["explanation"]
             .get<std::string>();
@@ -201,7 +204,7 @@ TEST_F(GradeBatch, HostileSubmissionsGetAVerdictAndTheBatchGoesOn) {
     EXPECT_NE(explanation("d-floods").find("timed out"), std::string::npos) << explanation("d-floods");
     if (fs::exists("/usr/bin/bwrap")) {
         EXPECT_FALSE(fs::exists(escape)) << "a submission wrote outside its scratch folder";
-        EXPECT_EQ(rows[5], "e-escapes,100,100,graded,100") << "its fopen failed, and it went on";
+        EXPECT_EQ(rows[5], "e-escapes,e-escapes,,100,100,graded,100") << "its fopen failed, and it went on";
     }
 }
 
@@ -221,6 +224,27 @@ TEST(GradeClassic, AClassicHandInInCIsGradedOnTracesUtilizationThroughputAndMemc
     EXPECT_NE(record["parts"][2]["summary"].get<std::string>().find("x "), std::string::npos) << record.dump(2);
     EXPECT_EQ(record["parts"][3]["points"], 20.0) << "the example is Memcheck-clean: " << record.dump(2);
     fs::remove_all(out);
+}
+
+TEST_F(GradeBatch, ARosterNamesTheStudentsAndAManifestMismatchIsReported) {
+    fs::create_directories(dir_ / "pack");
+    std::ofstream(dir_ / "pack" / "mm.cpp") << solution_;
+    // What make handin writes: the file and its hash; then the file is edited.
+    ASSERT_EQ(shell("cd " + (dir_ / "pack").string() + " && sha256sum mm.cpp > MANIFEST.sha256 && echo '// edited' >> mm.cpp && tar czf " +
+                    (dir_ / "class" / "ivy.tar.gz").string() + " mm.cpp MANIFEST.sha256").status, 0);
+    submit("jo", solution_);
+    std::ofstream(dir_ / "roster.csv") << "submission,student_id,name\nivy,s1234,\"Ivy Ng\"\n";
+    Outcome outcome = grade("--roster " + (dir_ / "roster.csv").string());
+    ASSERT_EQ(outcome.status, 0) << outcome.out;
+    std::vector<std::string> rows = gradebook_rows();
+    ASSERT_EQ(rows.size(), 3u);
+    EXPECT_EQ(rows[1], "ivy,s1234,Ivy Ng,100,100,graded,60,40");
+    EXPECT_EQ(rows[2], "jo,jo,,100,100,graded,60,40") << "not on the roster: the submission's name";
+    EXPECT_NE(read(dir_ / "out" / "submissions" / "ivy" / "feedback.md").find("does not match the hand-in's MANIFEST.sha256"),
+              std::string::npos);
+    std::ofstream(dir_ / "bad.csv") << "ivy\n";
+    EXPECT_EQ(shell(std::string(HEAPLAB_BIN) + " grade --lab " + lab().string() + " --roster " + (dir_ / "bad.csv").string() +
+                    " " + (dir_ / "class").string()).status, 2);
 }
 
 TEST_F(GradeBatch, BadArgumentsExit2) {
