@@ -351,7 +351,7 @@ PartResult run_throughput_part(const LabPart &part, const SuiteReplay &replay) {
 }
 
 /// The first Memcheck error: its kind, and the first stack frame in the student's file.
-std::string first_memcheck_error(const std::string &output, const std::string &student_file, int &errors) {
+std::string first_memcheck_error(const std::string &output, const std::vector<std::string> &student_files, int &errors) {
     static const std::regex summary(R"(ERROR SUMMARY: (\d+) errors)");
     std::smatch match;
     errors = std::regex_search(output, match, summary) ? std::stoi(match[1]) : 0;
@@ -369,35 +369,49 @@ std::string first_memcheck_error(const std::string &output, const std::string &s
         }
         if (text.empty()) break;
         stack += "    " + text + "\n";
-        if (where.empty() && std::regex_search(line, match, frame) && match[2].str().ends_with(student_file))
-            where = fmt::format("{}:{} in {}()", student_file, match[3].str(), match[1].str());
+        if (where.empty() && std::regex_search(line, match, frame))
+            for (const std::string &student_file : student_files)
+                if (match[2].str() == student_file || match[2].str().ends_with("/" + student_file))
+                    where = fmt::format("{}:{} in {}()", student_file, match[3].str(), match[1].str());
     }
     if (kind.empty()) return "";
     return kind + (where.empty() ? "" : " at " + where) + "\n" + first_lines(stack, 8);
 }
 
 PartResult run_memcheck_part(const LabPart &part, const LabSpec &spec, const fs::path &plugin, const CheckSetup &setup,
-                             const Sandbox &sandbox) {
+                             const Sandbox &sandbox, const fs::path &test_binary) {
     PartResult result{part.name, part.kind, part.visibility, 0, part.points, false, "", ""};
-    std::vector<std::string> argv = {"valgrind", "--error-exitcode=99", "--num-callers=12",
-                                     setup.heaplab.string(), "trace", "replay", "--in-process", "--no-time",
-                                     "--allocator", plugin.string(), "--alignment", std::to_string(spec.alignment)};
-    if (!part.cap.empty()) argv.insert(argv.end(), {"--cap", part.cap});
-    std::vector<std::string> traces = suite_traces(setup.root);
-    argv.insert(argv.end(), traces.begin(), traces.end());
+    std::vector<std::string> argv;
+    if (spec.build_kind == "programs") {
+        // The test program itself, once, under the lab's own Valgrind options (leaks included).
+        argv = {"valgrind"};
+        if (spec.valgrind.empty()) {
+            argv.insert(argv.end(), {"--error-exitcode=99", "--leak-check=full", "--errors-for-leak-kinds=definite,indirect"});
+        } else {
+            argv.insert(argv.end(), spec.valgrind.begin(), spec.valgrind.end());
+        }
+        argv.push_back(test_binary.string());
+    } else {
+        argv = {"valgrind", "--error-exitcode=99", "--num-callers=12",
+                setup.heaplab.string(), "trace", "replay", "--in-process", "--no-time",
+                "--allocator", plugin.string(), "--alignment", std::to_string(spec.alignment)};
+        if (!part.cap.empty()) argv.insert(argv.end(), {"--cap", part.cap});
+        std::vector<std::string> traces = suite_traces(setup.root);
+        argv.insert(argv.end(), traces.begin(), traces.end());
+    }
     RunLimits limits;
     limits.seconds = std::max(300.0, spec.replay_seconds * 10);
     limits.output_limit = 4 << 20;
     limits.sandbox = sandbox;
     RunResult outcome = run(argv, limits);
     int errors = 0;
-    std::string first = first_memcheck_error(outcome.output, spec.submit.front(), errors);
+    std::string first = first_memcheck_error(outcome.output, spec.submit, errors);
     if (outcome.exit_code == 0 && errors == 0) {
         result.points = part.points;
         result.summary = "no errors";
         return result;
     }
-    if (errors == 0 && outcome.exit_code == 1) {
+    if (errors == 0 && outcome.exit_code == 1 && spec.build_kind != "programs") {
         // No Memcheck error, but the replay itself failed: a memory-clean allocator that does
         // not work earns nothing here.
         result.summary = "replay failed";
@@ -414,7 +428,7 @@ PartResult run_memcheck_part(const LabPart &part, const LabSpec &spec, const fs:
 }  // namespace
 
 std::vector<std::string> build_lab_objects(const fs::path &lab_dir, const std::string &lab_id, const fs::path &cache,
-                                           const CheckSetup &setup) {
+                                           const CheckSetup &setup, const std::vector<std::string> &flags) {
     fs::create_directories(cache);
     std::vector<fs::path> test_sources;
     for (const fs::path &dir : {lab_dir / "tests", setup.root / "grader" / "hidden" / lab_id}) {
@@ -429,7 +443,9 @@ std::vector<std::string> build_lab_objects(const fs::path &lab_dir, const std::s
     bool ok = true;
     for (const fs::path &source : test_sources) {
         fs::path object = cache / (source.parent_path().filename().string() + "-" + source.stem().string() + ".o");
-        ok = compile_cached(source, object, setup.root, {"-I" + (lab_dir / "tests").string()}, log) && ok;
+        std::vector<std::string> extra = {"-I" + (lab_dir / "tests").string()};
+        extra.insert(extra.end(), flags.begin(), flags.end());
+        ok = compile_cached(source, object, setup.root, extra, log) && ok;
         objects.push_back(object.string());
     }
     fs::path memlib_object = cache / "memlib_sim.o";
@@ -437,6 +453,14 @@ std::vector<std::string> build_lab_objects(const fs::path &lab_dir, const std::s
     objects.push_back(memlib_object.string());
     if (!ok) throw std::runtime_error("the lab's own tests do not compile:\n" + first_lines(log, 30));
     return objects;
+}
+
+std::vector<std::string> lab_flags(const LabSpec &spec, const fs::path &lab_dir) {
+    std::vector<std::string> flags;
+    if (fs::is_directory(lab_dir / "include")) flags.push_back("-I" + (lab_dir / "include").string());
+    for (const std::string &dir : spec.build_include) flags.push_back("-I" + (lab_dir / dir).string());
+    flags.insert(flags.end(), spec.cxxflags.begin(), spec.cxxflags.end());
+    return flags;
 }
 
 fs::path heaplab_root() {
@@ -492,27 +516,37 @@ CheckReport check_submission(const LabSpec &spec, const fs::path &lab_dir, const
     fs::path student_source = scratch / student_file;
     if (uses_inline_asm(read_text(student_source))) report.forbidden.push_back("inline assembly (asm)");
 
-    // Build: the student file alone first (its warnings and symbols are its own).
-    fs::path student_object = scratch / "student.o";
+    // Build: each student file alone first (its warnings and symbols are its own).
     std::string log;
     Sandbox sandbox = sandbox_for(scratch, setup);
     report.isolation = isolation_description(sandbox);
-    // A lab may bring headers of its own (the classic lab's mm.h and memlib.h), found first.
-    std::vector<std::string> includes;
-    if (fs::is_directory(lab_dir / "include")) includes.push_back("-I" + (lab_dir / "include").string());
-    report.built = compile(student_source, student_object, setup.root, is_c(student_file), includes, log, sandbox);
+    // A lab may bring headers of its own (the classic lab's mm.h and memlib.h; Lab 00's
+    // exercises.h), found first, and flags of its own ([build] in lab.toml).
+    std::vector<std::string> flags = lab_flags(spec, lab_dir);
+    bool programs = spec.build_kind == "programs";
+    std::vector<std::string> objects;
+    report.built = true;
+    for (std::size_t i = 0; i < (programs ? spec.submit.size() : 1); ++i) {
+        fs::path source = scratch / spec.submit[i];
+        fs::path object = scratch / (fs::path(spec.submit[i]).stem().string() + ".student.o");
+        report.built = compile(source, object, setup.root, is_c(spec.submit[i]), flags, log, sandbox) && report.built;
+        if (report.built)
+            for (const std::string &symbol : forbidden_symbols(object, spec))
+                if (std::find(report.forbidden.begin(), report.forbidden.end(), symbol) == report.forbidden.end())
+                    report.forbidden.push_back(symbol);
+        objects.push_back(object.string());
+    }
+    fs::path student_object = objects.front();
     report.build_output = first_lines(log, 40);
     report.warnings = count_warnings(log);
     if (!report.built) return skip_all("the submission does not compile; the compiler said:\n" + first_lines(log, 20));
-    for (const std::string &symbol : forbidden_symbols(student_object, spec)) report.forbidden.push_back(symbol);
 
     // The lab's tests (public, and hidden when grading), compiled once per lab and reused.
     fs::path cache = setup.objects_cache.empty() ? scratch / "lab-objects" : setup.objects_cache;
-    std::vector<std::string> objects = {student_object.string()};
-    for (const std::string &object : build_lab_objects(lab_dir, spec.id, cache, setup)) objects.push_back(object);
+    for (const std::string &object : build_lab_objects(lab_dir, spec.id, cache, setup, flags)) objects.push_back(object);
 
     // The test program (only when the lab has tests parts: the classic lab has none) and the
-    // allocator plug-in for the replays.
+    // allocator plug-in for the replays (not for a programs lab).
     bool has_tests = std::any_of(spec.parts.begin(), spec.parts.end(), [](const LabPart &p) { return p.kind == "tests"; });
     fs::path test_binary = scratch / "lab_tests";
     RunLimits link_limits;
@@ -522,11 +556,14 @@ CheckReport check_submission(const LabSpec &spec, const fs::path &lab_dir, const
     if (has_tests) {
         std::vector<std::string> link = {"g++"};
         link.insert(link.end(), objects.begin(), objects.end());
+        link.insert(link.end(), spec.ldflags.begin(), spec.ldflags.end());
         link.insert(link.end(), {"-lgtest_main", "-lgtest", "-pthread", "-o", test_binary.string()});
         linked = run(link, link_limits);
     }
     fs::path plugin = scratch / "mm_submission.so";
-    RunResult plugin_built = run({"g++", "-shared", student_object.string(), "-o", plugin.string()}, link_limits);
+    RunResult plugin_built;
+    plugin_built.exit_code = 0;
+    if (!programs) plugin_built = run({"g++", "-shared", student_object.string(), "-o", plugin.string()}, link_limits);
     if (!linked.ok() || !plugin_built.ok()) {
         report.built = false;
         std::string why = "the submission compiles but does not link (a missing function?):\n" +
@@ -561,7 +598,7 @@ CheckReport check_submission(const LabSpec &spec, const fs::path &lab_dir, const
             if (part.kind == "utilization") report.parts.push_back(run_utilization_part(part, *suite));
             if (part.kind == "throughput") report.parts.push_back(run_throughput_part(part, *suite));
         } else if (part.kind == "memcheck") {
-            report.parts.push_back(run_memcheck_part(part, spec, plugin, setup, sandbox));
+            report.parts.push_back(run_memcheck_part(part, spec, plugin, setup, sandbox, test_binary));
         } else if (part.kind == "warnings") {
             PartResult result{part.name, part.kind, part.visibility, report.warnings == 0 ? part.points : 0, part.points,
                               false, fmt::format("{} warnings", report.warnings), ""};

@@ -70,7 +70,11 @@ std::filesystem::path heaplab_root();
  * @throws std::runtime_error when the lab's own tests do not compile.
  */
 std::vector<std::string> build_lab_objects(const std::filesystem::path &lab_dir, const std::string &lab_id,
-                                           const std::filesystem::path &cache, const CheckSetup &setup);
+                                           const std::filesystem::path &cache, const CheckSetup &setup,
+                                           const std::vector<std::string> &flags);
+
+/** @brief The compiler flags a lab asks for: its include folders and [build] cxxflags. */
+std::vector<std::string> lab_flags(const LabSpec &spec, const std::filesystem::path &lab_dir);
 
 /**
  * @brief Grades the submission in @p submission_dir (its files named by lab.toml's `submit`)

@@ -311,7 +311,7 @@ void run_grade(const GradeSettings &settings) {
     fs::create_directories(out / "submissions");
     setup.objects_cache = out / "work" / "lab-objects";
     try {
-        build_lab_objects(lab_dir, spec.id, setup.objects_cache, setup);  // once, before the workers
+        build_lab_objects(lab_dir, spec.id, setup.objects_cache, setup, lab_flags(spec, lab_dir));  // once, before the workers
     } catch (const std::exception &error) {
         throw UsageError(std::string("grader error: ") + error.what());
     }
@@ -401,7 +401,7 @@ void run_gradescope(const std::string &lab) {
     if (setup.student_uid != 0) (void)!chmod(scratch, 0755);
     setup.objects_cache = out / "lab-objects";
     try {
-        build_lab_objects(lab_dir, spec.id, setup.objects_cache, setup);
+        build_lab_objects(lab_dir, spec.id, setup.objects_cache, setup, lab_flags(spec, lab_dir));
     } catch (const std::exception &error) {
         fs::remove_all(out);
         return give_up(error.what());

@@ -78,6 +78,21 @@ LabSpec read_lab_spec(const std::string &path) {
                 if (auto name = symbol.value<std::string>()) spec.allowed_symbols.push_back(*name);
     }
 
+    if (const toml::table *build = table["build"].as_table()) {
+        spec.build_kind = (*build)["kind"].value_or(std::string("allocator"));
+        if (spec.build_kind != "allocator" && spec.build_kind != "programs")
+            throw UsageError(at(path, *build) + ": [build] kind must be allocator or programs");
+        auto strings = [&](const char *key, std::vector<std::string> &into) {
+            if (const toml::array *list = (*build)[key].as_array())
+                for (const toml::node &item : *list)
+                    if (auto text = item.value<std::string>()) into.push_back(*text);
+        };
+        strings("include", spec.build_include);
+        strings("cxxflags", spec.cxxflags);
+        strings("ldflags", spec.ldflags);
+        strings("valgrind", spec.valgrind);
+    }
+
     const toml::array *parts = table["part"].as_array();
     if (parts == nullptr || parts->empty()) throw UsageError(path + ":1: lab.toml needs at least one [[part]]");
     for (const toml::node &node : *parts) {

@@ -68,6 +68,15 @@ struct LabSpec {
     std::vector<std::string> allowed_symbols;
     std::vector<LabPart> parts;
 
+    /// [build]: how the lab is built. "allocator" (the default: mm.cpp, a plug-in, traces) or
+    /// "programs" (Lab 00: every submitted file compiled and linked with the tests, Memcheck
+    /// over the test program itself).
+    std::string build_kind = "allocator";
+    std::vector<std::string> build_include;  ///< lab folders (relative) searched for headers
+    std::vector<std::string> cxxflags;       ///< extra flags for the submitted files and the tests
+    std::vector<std::string> ldflags;        ///< extra flags for linking the test program
+    std::vector<std::string> valgrind;       ///< programs: Valgrind's options for the memcheck part
+
     [[nodiscard]] double total_points() const;
 };
 
