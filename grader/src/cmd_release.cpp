@@ -193,7 +193,7 @@ void release(const fs::path &out) {
         LabSpec spec = read_lab_spec((dir / "lab.toml").string());
         // CMake glue of the instructors' build does not travel.
         fs::remove(out / "labs" / dir.filename() / "CMakeLists.txt");
-        if (fs::exists(dir / "mm.cpp")) labs.push_back(spec);
+        if (fs::exists(dir / "mm.cpp") || spec.build_kind == "programs") labs.push_back(spec);
     }
 
     // The build: the instructors' CMakeLists, without the labs, solutions, reference and tests.
