@@ -3,6 +3,7 @@
 #   make          build everything into build/ (installs missing Debian packages first)
 #   make test     build, then run every test through CTest
 #   make grade    the main job: replay the trace suite on every allocator and print the tables
+#   make bench    the allocators side by side: reference, glibc, jemalloc, tcmalloc, mimalloc
 #   make traces   regenerate traces/ from the generator (they are committed)
 #   make clean    remove build/
 
@@ -10,7 +11,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD_TYPE ?= RelWithDebInfo
 
-.PHONY: all build deps test grade traces clean
+.PHONY: all build deps test grade bench traces clean
 
 all: build
 
@@ -36,6 +37,9 @@ grade: build
 	  rm -rf $(BUILD)/grades/$$lab; \
 	  $(BUILD)/bin/heaplab grade --lab $$lab --jobs $(JOBS) --out $(BUILD)/grades/$$lab $(BUILD)/examples/$$lab || status=1; \
 	done; exit $$status
+
+bench: build
+	@if [ -x bench/run ]; then bench/run $(BUILD); else echo "bench/run is not there yet"; exit 2; fi
 
 traces: build
 	$(BUILD)/bin/heaplab trace generate --all --out traces
