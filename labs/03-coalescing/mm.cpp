@@ -1,0 +1,232 @@
+/*
+ * mm.cpp — Lab 03: boundary tags, coalescing and an explicit free list.
+ *
+ * Lab 02 reused freed blocks but never merged them: free two neighbours and you had two small
+ * free blocks, never one big one. This allocator *coalesces*: when a block is freed it is merged
+ * at once with a free neighbour on either side, so the heap never holds two free blocks in a
+ * row. To find the neighbour *before* a block, every block ends with a copy of its header, the
+ * footer (a "boundary tag"): the word just before a block's header is the footer of the block
+ * in front of it.
+ *
+ * And the free blocks are linked: a free block's payload is unused, so it holds two pointers,
+ * to the next and the previous free block. mm_malloc searches that list only — not every
+ * block of the heap, as Lab 02 did. The list is kept in address order, lowest block first.
+ *
+ *   allocated block                           free block
+ *   +--------+------------------+--------+    +--------+------+------+-------+--------+
+ *   | size|1 | payload          | size|1 |    | size|0 | next | prev |  ...  | size|0 |
+ *   +--------+------------------+--------+    +--------+------+------+-------+--------+
+ *    header                       footer       header                          footer
+ *
+ * The heap starts with a pad (for alignment) and a *prologue*, an allocated block of 16 bytes
+ * that is only a header and a footer, and it ends with an *epilogue*, an allocated header of
+ * size 0. They are never freed, so every real block has an allocated neighbour at each end
+ * where the heap would otherwise stop, and coalescing never needs a special case:
+ *
+ *   mem_heap_lo()                                                            the break
+ *   v                                                                        v
+ *   +-----+--------+--------+--------+----------+--------+------ ... -+-------+
+ *   | pad | 16 | 1 | 16 | 1 | 48 | 1 | payload  | 48 | 1 | 64 | 0     | 0 | 1 |
+ *   +-----+--------+--------+--------+----------+--------+------ ... -+-------+
+ *          prologue          first block                               epilogue
+ */
+#include "heaplab/memlib.h"
+#include "heaplab/mm.h"
+
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+
+namespace {
+
+constexpr size_t ALIGNMENT = 16;
+constexpr size_t WORD = sizeof(size_t);           /* 8: a header, a footer, a pointer */
+constexpr size_t HEADER_SIZE = WORD;
+constexpr size_t FOOTER_SIZE = WORD;
+constexpr size_t MIN_BLOCK_SIZE = 4 * WORD;       /* 32: header, next, prev, footer */
+constexpr size_t ALLOCATED = 1;                   /* bit 0 of a header or footer */
+
+/* The largest request we even try: anything bigger cannot fit in the address space, and
+ * rejecting it early keeps the arithmetic below from overflowing. */
+constexpr size_t MAX_REQUEST = PTRDIFF_MAX / 2;
+
+/* A block starts with its header. When it is free, its payload holds the free-list links. */
+struct Block {
+    size_t header;  /* the block's size in bytes (a multiple of 16) | ALLOCATED when in use */
+    Block *next;    /* free blocks only: the next free block, or NULL */
+    Block *prev;    /* free blocks only: the previous free block, or NULL */
+};
+static_assert(sizeof(Block) + FOOTER_SIZE == MIN_BLOCK_SIZE, "a free block must fit in the smallest block");
+
+/* Where the heap is. */
+Block *prologue;     /* the prologue block: the walk over the heap starts after it */
+Block *free_list;    /* the free block lowest in memory, or NULL; the list is in address order */
+size_t live_blocks;  /* blocks handed out by mm_malloc and not freed yet (mm_checkheap counts them) */
+
+/* Rounds n up to the next multiple of ALIGNMENT (a power of two). */
+size_t align_up(size_t n) { return (n + ALIGNMENT - 1) & ~(ALIGNMENT - 1); }
+
+/* The header's two fields (Lab 02). */
+size_t block_size(const Block *block) { return block->header & ~ALLOCATED; }
+bool is_allocated(const Block *block) { return (block->header & ALLOCATED) != 0; }
+
+void *payload_of(Block *block) { return reinterpret_cast<char *>(block) + HEADER_SIZE; }
+Block *block_of(void *payload) { return reinterpret_cast<Block *>(static_cast<char *>(payload) - HEADER_SIZE); }
+
+/* The footer is the last word of the block; it repeats the header. */
+size_t *footer_of(Block *block) {
+    return reinterpret_cast<size_t *>(reinterpret_cast<char *>(block) + block_size(block) - FOOTER_SIZE);
+}
+
+/* Writes a block's header and its footer: both, always, so that they never disagree. */
+void set_block(Block *block, size_t size, bool allocated) {
+    block->header = size | (allocated ? ALLOCATED : 0);
+    *footer_of(block) = block->header;
+}
+
+/* The neighbours in memory. The block before is found through its footer, the word just
+ * before this block's header: that is what the footers are for. */
+Block *next_block(Block *block) { return reinterpret_cast<Block *>(reinterpret_cast<char *>(block) + block_size(block)); }
+size_t *footer_before(Block *block) { return reinterpret_cast<size_t *>(block) - 1; }
+Block *prev_block(Block *block) {
+    return reinterpret_cast<Block *>(reinterpret_cast<char *>(block) - (*footer_before(block) & ~ALLOCATED));
+}
+
+/* The epilogue: the header of size 0 in the last word of the heap. */
+Block *epilogue() { return reinterpret_cast<Block *>(static_cast<char *>(mem_heap_hi()) + 1 - HEADER_SIZE); }
+
+/* The size of the block that holds a payload of `size` bytes. */
+size_t block_size_for(size_t size) {
+    size_t needed = align_up(HEADER_SIZE + size);  // TODO: Lab 02's answer: the footer is missing
+    return needed < MIN_BLOCK_SIZE ? MIN_BLOCK_SIZE : needed;
+}
+
+/* The explicit free list: a doubly linked list of the free blocks, in address order. */
+
+/* Links a free block into the list, between the free blocks below and above it in memory.
+ * Keeping the list in address order costs a walk here, but first fit on it then takes the
+ * lowest block that fits, which packs the bottom of the heap and leaves the large free space at
+ * the top (the handout compares it with LIFO order). */
+void insert_free(Block *block) {
+    (void)block;  // TODO: link the block in, in address order (both directions)
+}
+
+/* Takes a block off the list: its neighbours in the list are linked to each other. */
+void remove_free(Block *block) {
+    (void)block;  // TODO: link block->prev and block->next to each other (block may be the first)
+}
+
+/*
+ * Merges the free block `block` with its free neighbours, puts the result on the free list and
+ * returns it. The block is not on the list yet; a free neighbour is, and must come off it.
+ *
+ *   1. prev allocated, next allocated:  [A][block][A]  -> nothing to merge
+ *   2. prev allocated, next free:       [A][block][f]  -> block grows over next
+ *   3. prev free, next allocated:       [f][block][A]  -> prev grows over block
+ *   4. prev free, next free:            [f][block][f]  -> prev grows over block and next
+ */
+Block *coalesce(Block *block) {
+    return block;  // TODO: merge with a free neighbour on either side (four cases), then insert_free
+}
+
+/* Makes a free block of at least `size` bytes (a multiple of 16) at the top of the heap and
+ * returns it, on the free list; NULL when the break cannot move. When the last block is free,
+ * the new space merges with it, so the heap grows only by what that block lacks. */
+Block *extend_heap(size_t size) {
+    void *old_break = mem_sbrk(static_cast<intptr_t>(size));  // TODO: grow only by what a free
+    if (old_break == reinterpret_cast<void *>(-1)) return NULL;  //     last block lacks; the new block
+    Block *block = static_cast<Block *>(old_break);             //     starts on the old epilogue;
+                                                                //     write a new epilogue; coalesce
+    set_block(block, size, false);
+    return block;
+}
+
+/* First fit on the free list: the first (so, in address order, the lowest) free block of at least
+ * `size` bytes, or NULL. */
+Block *find_fit(size_t size) {
+    (void)size;   // TODO: walk free_list, not the heap
+    return NULL;
+}
+
+/* Allocates the first `size` bytes of the free block `block`, which comes off the free list.
+ * A rest of at least MIN_BLOCK_SIZE becomes a free block of its own, on the list. */
+void place(Block *block, size_t size) {
+    (void)size;  // TODO: take the block off the free list; split as in Lab 02, footers too
+    set_block(block, block_size(block), true);
+}
+
+}  // namespace
+
+/* Starts an empty heap: the pad, the prologue and the epilogue. */
+int mm_init(void) {
+    char *start = static_cast<char *>(mem_sbrk(WORD));  // TODO: the pad, a prologue block (an
+    if (start == reinterpret_cast<char *>(-1)) return -1;  //    allocated header and footer of 16)
+    memset(start, 0, WORD);                               //    and the epilogue header (0 | 1)
+    prologue = NULL;
+    free_list = NULL;
+    live_blocks = 0;
+    return 0;
+}
+
+/* A free block that fits if there is one, else new space at the top of the heap. */
+void *mm_malloc(size_t size) {
+    if (size > MAX_REQUEST) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    size_t needed = block_size_for(size);
+    Block *block = find_fit(needed);
+    if (block == NULL) block = extend_heap(needed);
+    if (block == NULL) return NULL; /* mem_sbrk has set errno = ENOMEM */
+    place(block, needed);
+    live_blocks++;
+    return payload_of(block);
+}
+
+void mm_free(void *ptr) {
+    if (ptr == NULL) return;
+    Block *block = block_of(ptr);
+    set_block(block, block_size(block), false);  // TODO: then merge it with its free neighbours
+    live_blocks--;
+}
+
+/* Lab 01's realloc: a new block, the old contents copied, the old block freed. Lab 04 grows
+ * blocks in place. */
+void *mm_realloc(void *ptr, size_t size) {
+    if (ptr == NULL) return mm_malloc(size);
+    if (size == 0) {
+        mm_free(ptr);
+        return NULL;
+    }
+    void *fresh = mm_malloc(size);
+    if (fresh == NULL) return NULL; /* the old block stays as it was */
+    size_t old_size = block_size(block_of(ptr)) - HEADER_SIZE - FOOTER_SIZE; /* the old payload */
+    memcpy(fresh, ptr, old_size < size ? old_size : size);
+    mm_free(ptr);
+    return fresh;
+}
+
+void *mm_calloc(size_t nmemb, size_t size) {
+    if (nmemb != 0 && size > SIZE_MAX / nmemb) { /* nmemb * size would overflow */
+        errno = ENOMEM;
+        return NULL;
+    }
+    void *payload = mm_malloc(nmemb * size);
+    if (payload != NULL) memset(payload, 0, nmemb * size);
+    return payload;
+}
+
+/*
+ * Checks the heap and the free list against each other. The heap: a prologue, then blocks
+ * whose headers are sane (Lab 02's checks), each footer equal to its header, never two free
+ * blocks in a row (they would have been coalesced), and an epilogue in the last word. The free
+ * list: every node a free block inside the heap, in address order, linked both ways
+ * (node->next->prev == node), and exactly as many nodes as the walk found free blocks — no more (a block left on the list)
+ * and no fewer (a free block lost). Returns 1 when all holds, else prints what is wrong and
+ * returns 0.
+ */
+int mm_checkheap(int verbose) {
+    (void)verbose;  // TODO: check the prologue, every block (header == footer, no two free in a
+    return 1;       //       row), the epilogue, and the free list against the heap
+}
