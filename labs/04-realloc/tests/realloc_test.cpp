@@ -264,7 +264,26 @@ TEST_F(ReallocTop, TheLastBlockGrowsWhereItIs) {
                     << where(q) << " instead of " << where(p);
     ASSERT_TRUE(IsGoodPayload(q, 96 * KiB));
     EXPECT_TRUE(HoldsPattern(q, 64 * KiB, 15));
-    EXPECT_TRUE(HeapIsConsistent("growing the last block at the top of the heap"));
+    EXPECT_TRUE(HeapIsConsistent("growing the last block at the top of the heap (is there an epilogue just below the "
+                                 "new break?)"));
+}
+
+TEST_F(ReallocTop, ByJustSixteenBytes) {
+    // Sixteen more bytes: too few for a block of their own, so they cannot be made a free block
+    // first (it would have no room for its free-list links) and then absorbed.
+    void *p = mm_malloc(64 * KiB);
+    ASSERT_NE(p, nullptr);
+    fill_pattern(p, 64 * KiB, 26);
+    std::size_t before = mem_heapsize();
+    void *q = mm_realloc(p, 64 * KiB + 16);
+    EXPECT_EQ(q, p) << "the last block can grow by 16 bytes where it is";
+    ASSERT_NE(q, nullptr);
+    EXPECT_TRUE(HeapIsConsistent("growing the last block by 16 bytes (is there an epilogue just below the new break?)"));
+    EXPECT_LE(mem_heapsize() - before, 32u) << "16 more bytes should move the break by 16 (or 32) bytes";
+    EXPECT_TRUE(HoldsPattern(q, 64 * KiB, 26));
+    void *r = mm_malloc(100);  // the heap must still work
+    ASSERT_TRUE(IsGoodPayload(r, 100));
+    EXPECT_TRUE(Apart(r, 100, q, 64 * KiB + 16));
 }
 
 TEST_F(ReallocTop, TheHeapGrowsByTheDifferenceOnly) {
