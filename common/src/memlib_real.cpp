@@ -20,6 +20,7 @@
 #include "heaplab/memlib.h"
 
 #include <cerrno>
+#include <cstdint>
 #include <pthread.h>
 #include <unistd.h>
 
@@ -40,7 +41,13 @@ struct Locked {
 
 void init_locked() {
     if (heap_start != nullptr) return;
-    heap_start = static_cast<char *>(sbrk(0));
+    // The heap starts 16-byte aligned, as the simulated one does: every lab allocator lays its
+    // blocks out from mem_heap_lo() and counts on it. The kernel's initial break usually is
+    // aligned; when it is not, the few bytes below the next boundary are skipped.
+    char *start = static_cast<char *>(sbrk(0));
+    std::size_t pad = (16 - reinterpret_cast<std::uintptr_t>(start) % 16) % 16;
+    if (pad != 0 && sbrk(static_cast<intptr_t>(pad)) != reinterpret_cast<void *>(-1)) start += pad;
+    heap_start = start;
     heap_end = heap_start;
 }
 

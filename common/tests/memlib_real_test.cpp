@@ -33,11 +33,14 @@ void keep_glibc_off_the_break() {
 
 void grows_the_real_break() {
     keep_glibc_off_the_break();
-    void *start = sbrk(0);
+    char *start = static_cast<char *>(sbrk(0));
     void *old = mem_sbrk(4096);
-    if (old != start) child_fails("mem_sbrk must return the old real break");
-    if (sbrk(0) != static_cast<char *>(start) + 4096) child_fails("the real break must move by 4096");
-    if (mem_heap_lo() != start) child_fails("mem_heap_lo must be where the heap started");
+    if (old != mem_heap_lo()) child_fails("the first mem_sbrk must return the start of the heap");
+    auto *lo = static_cast<char *>(mem_heap_lo());
+    if (reinterpret_cast<std::uintptr_t>(lo) % 16 != 0) child_fails("the heap must start 16-byte aligned");
+    if (lo < start || lo - start >= 16) child_fails("the heap must start at the break, aligned up");
+    if (sbrk(0) != lo + 4096) child_fails("the real break must move by 4096");
+    start = lo;
     if (mem_heapsize() != 4096) child_fails("mem_heapsize must be 4096");
     static_cast<char *>(old)[4095] = 1;
     if (mem_sbrk(-4096) != static_cast<char *>(start) + 4096) child_fails("shrinking must return the old break");

@@ -1,5 +1,7 @@
 // `heaplab check` end to end on Lab 01: the skeleton scores low without a grader error, the
 // solution scores full marks, and a classic mistake loses the points of the part that catches it.
+#include "shell.h"
+
 #include <gtest/gtest.h>
 
 #include <array>
@@ -11,21 +13,9 @@
 namespace {
 
 namespace fs = std::filesystem;
-
-struct Outcome {
-    int status = -1;
-    std::string out;
-};
-
-Outcome shell(const std::string &command) {
-    Outcome outcome;
-    FILE *pipe = popen((command + " 2>&1").c_str(), "r");
-    std::array<char, 4096> buffer{};
-    while (std::fgets(buffer.data(), buffer.size(), pipe) != nullptr) outcome.out += buffer.data();
-    int status = pclose(pipe);
-    outcome.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return outcome;
-}
+using heaplab::testing::Outcome;
+using heaplab::testing::read;
+using heaplab::testing::shell;
 
 /// A HeapLab tree in a temporary folder: the real common/, traces/ and grader/, and a copy of
 /// labs/01-bump whose mm.cpp the test replaces.

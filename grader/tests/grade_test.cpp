@@ -1,6 +1,8 @@
 // `heaplab grade` on a small class: every submission gets a row whatever it did, archives are
 // taken in safely, and a batch killed halfway finishes on the next run without losing or
 // doubling a row. A trimmed copy of Lab 01 (tests parts only) keeps it quick.
+#include "shell.h"
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -16,28 +18,9 @@
 namespace {
 
 namespace fs = std::filesystem;
-
-struct Outcome {
-    int status = -1;
-    std::string out;
-};
-
-Outcome shell(const std::string &command) {
-    Outcome outcome;
-    FILE *pipe = popen((command + " 2>&1").c_str(), "r");
-    std::array<char, 4096> buffer{};
-    while (std::fgets(buffer.data(), buffer.size(), pipe) != nullptr) outcome.out += buffer.data();
-    int status = pclose(pipe);
-    outcome.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return outcome;
-}
-
-std::string read(const fs::path &path) {
-    std::ifstream in(path);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
+using heaplab::testing::Outcome;
+using heaplab::testing::read;
+using heaplab::testing::shell;
 
 class GradeBatch : public ::testing::Test {
 protected:

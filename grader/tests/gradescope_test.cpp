@@ -3,6 +3,8 @@
 // for a missing or broken submission.
 #include <archive.h>
 #include <archive_entry.h>
+#include "shell.h"
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -18,17 +20,15 @@
 namespace {
 
 namespace fs = std::filesystem;
-using nlohmann::json;
+using heaplab::testing::read;
 
+/// Runs @p command; its exit status, and its output into @p output when given.
 int shell(const std::string &command, std::string *output = nullptr) {
-    FILE *pipe = popen((command + " 2>&1").c_str(), "r");
-    std::array<char, 4096> buffer{};
-    std::string text;
-    while (std::fgets(buffer.data(), buffer.size(), pipe) != nullptr) text += buffer.data();
-    if (output != nullptr) *output = text;
-    int status = pclose(pipe);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    heaplab::testing::Outcome outcome = heaplab::testing::shell(command);
+    if (output != nullptr) *output = outcome.out;
+    return outcome.status;
 }
+using nlohmann::json;
 
 /// Unpacks a zip; returns each entry's permission bits by name.
 std::map<std::string, int> unzip(const fs::path &zip, const fs::path &into) {

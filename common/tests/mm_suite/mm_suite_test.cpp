@@ -4,6 +4,7 @@
 // switched off by its capabilities (a bump allocator never reuses memory).
 //
 // Every test starts from an empty simulated heap: mem_reset(), then mm_init().
+#include "heaplab/lab_testing.h"
 #include "heaplab/memlib.h"
 #include "heaplab/mm.h"
 
@@ -27,15 +28,9 @@ namespace {
 
 constexpr std::size_t kAlignment = 16;
 
-class MmContract : public ::testing::Test {
+// A fresh simulated heap and mm_init() for every test (heaplab/lab_testing.h).
+class MmContract : public heaplab::testing::FreshHeap {
 protected:
-    void SetUp() override {
-        mem_reset();
-        mem_set_cap(0);
-        ASSERT_EQ(mm_init(), 0) << "mm_init() must return 0 on an empty heap";
-    }
-    void TearDown() override { mem_set_cap(0); }
-
     static bool inside_heap(const void *p, std::size_t size) {
         auto *lo = static_cast<const char *>(mem_heap_lo());
         auto *end = static_cast<const char *>(mem_heap_hi()) + 1;
