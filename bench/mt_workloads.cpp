@@ -48,7 +48,7 @@ void touch(void *p, std::size_t n) {
 
 // ---- churn ----
 constexpr int kChurnLive = 1000;
-constexpr long kChurnSteps = 1'500'000;
+constexpr long kChurnSteps = 4'000'000;
 
 std::size_t churn_size(Rng &r) {
   std::uint64_t x = r.next();
@@ -155,7 +155,7 @@ std::uint64_t prodcons(int threads) {
 
 // ---- many small objects ----
 constexpr int kSmallObjects = 100'000;
-constexpr int kSmallRounds = 8;
+constexpr int kSmallRounds = 40;
 
 std::uint64_t small_thread(unsigned seed) {
   Rng r{0xD1B54A32D192ED03ull * (seed + 1)};
