@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -35,6 +36,7 @@ struct ReplaySettings {
     std::string cap;
     int runs = 3;
     double timeout = 120;
+    double budget = 0;  ///< seconds for the whole run; traces after it are failed, not replayed
 };
 
 /// "64M" -> 67108864. Accepts K, M, G (powers of 1024).
@@ -149,12 +151,28 @@ int run_replay(const ReplaySettings &settings) {
     // A progress line only where a person watches: not in --json output, not in a log file.
     bool show_progress = !settings.json && isatty(STDERR_FILENO);
     nlohmann::json report = nlohmann::json::array();
+    auto started = std::chrono::steady_clock::now();
     std::vector<std::pair<std::string, Totals>> all_totals;
     bool all_ok = true;
     for (const auto &allocator : allocators) {
         std::vector<ReplayResult> results;
         Totals totals;
         for (const Trace &trace : traces) {
+            if (settings.budget > 0 &&
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() > settings.budget) {
+                ReplayResult skipped;
+                skipped.allocator = allocator->name;
+                skipped.trace = trace.name;
+                skipped.path = trace.path;
+                skipped.ops = trace.ops.size();
+                skipped.failure = ReplayFailure{0, "", 0,
+                                                fmt::format("not replayed: the time budget of {:g} s ran out on earlier traces",
+                                                            settings.budget),
+                                                ""};
+                results.push_back(skipped);
+                totals.add(results.back());
+                continue;
+            }
             if (show_progress) {
                 std::fprintf(stderr, "\r  replaying %-40s", trace.name.c_str());
                 std::fflush(stderr);
@@ -212,6 +230,9 @@ void add_trace_replay_command(CLI::App &trace_command) {
     replay->add_flag("--no-time", settings->no_time, "skip the timing pass (correctness and utilization only)");
     replay->add_option("--timeout", settings->timeout, "seconds before a replay is stopped")
         ->capture_default_str()->check(CLI::PositiveNumber);
+    replay->add_option("--budget", settings->budget,
+                       "seconds for the whole run: traces not started by then fail as not replayed")
+        ->check(CLI::PositiveNumber);
     replay->add_flag("--in-process", settings->in_process,
                      "replay in this process instead of a child (for gdb); a crash then ends heaplab");
     replay->callback([settings] {
