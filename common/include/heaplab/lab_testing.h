@@ -11,10 +11,15 @@
 
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstring>
 #include <sstream>
 #include <string>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace heaplab::testing {
 
@@ -82,6 +87,109 @@ inline ::testing::AssertionResult HoldsPattern(const void *p, std::size_t size, 
                                                  << static_cast<unsigned>(expected)
                                                  << ": something overwrote the block, or did not copy it";
     }
+    return ::testing::AssertionSuccess();
+}
+
+/** @brief Seconds a test may run before the watchdog ends it: the lab tests take milliseconds. */
+constexpr unsigned kWatchdogSeconds = 2;
+
+namespace detail {
+/// What the watchdog's message suggests; set by the running test's fixture.
+inline const char *watchdog_hint = "";
+
+inline void on_watchdog(int) {
+    const ::testing::TestInfo *test = ::testing::UnitTest::GetInstance()->current_test_info();
+    std::string name = test == nullptr ? "a test" : std::string(test->test_suite_name()) + "." + test->name();
+    std::fflush(stdout);
+    std::fprintf(stderr,
+                 "\n%s did not finish within %u seconds: your allocator is probably stuck in a loop. A block of "
+                 "size 0 is its own next block, so a walk over the heap never ends: %s\n[  FAILED  ] %s (watchdog)\n",
+                 name.c_str(), kWatchdogSeconds, watchdog_hint, name.c_str());
+    std::fflush(stderr);
+    _exit(1);
+}
+}  // namespace detail
+
+/**
+ * @brief A fresh heap under a watchdog: a test that never ends (a heap walk stuck on a block
+ *        of size 0) fails with a message saying so, instead of holding up every test after it.
+ */
+class WatchedHeap : public FreshHeap {
+protected:
+    /// @p hint: the lab's likeliest cause of an endless walk, ending the watchdog's message.
+    explicit WatchedHeap(const char *hint) : hint_(hint) {}
+    void SetUp() override {
+        detail::watchdog_hint = hint_;
+        std::signal(SIGALRM, detail::on_watchdog);
+        alarm(kWatchdogSeconds);
+        FreshHeap::SetUp();
+    }
+    void TearDown() override {
+        FreshHeap::TearDown();
+        alarm(0);
+    }
+
+private:
+    const char *hint_;
+};
+
+/** @brief mm_checkheap(0) run in a child process with a time limit: 1, 0, or what went wrong. */
+struct CheckheapRun {
+    int result = -1;    ///< what mm_checkheap returned (when it returned)
+    std::string error;  ///< empty when it returned
+};
+
+/**
+ * @brief Runs mm_checkheap(0) in a child process, so that a checker that walks forever or
+ *        crashes on a corrupted heap fails its own test instead of taking the others down.
+ */
+inline CheckheapRun run_checkheap(unsigned seconds = 1) {
+    std::fflush(stdout);
+    std::fflush(stderr);
+    pid_t child = fork();
+    if (child == 0) {
+        std::signal(SIGALRM, SIG_DFL);  // not the watchdog: a checker that hangs is killed by the alarm
+        alarm(seconds);
+        int result = mm_checkheap(0);
+        std::fflush(stdout);
+        std::fflush(stderr);
+        _exit(result == 1 ? 1 : result == 0 ? 0 : 2);
+    }
+    CheckheapRun run;
+    int status = 0;
+    if (child < 0 || waitpid(child, &status, 0) != child) {
+        run.error = "could not run mm_checkheap in a child process";
+    } else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM) {
+        run.error = "mm_checkheap did not return within " + std::to_string(seconds) +
+                    " seconds: does it walk forever? (a block of size 0 is its own next block)";
+    } else if (WIFSIGNALED(status)) {
+        run.error = std::string("mm_checkheap crashed (") + strsignal(WTERMSIG(status)) +
+                    "): did it follow a corrupted size past the break? Check each size before you use it";
+    } else if (WEXITSTATUS(status) == 2) {
+        run.error = "mm_checkheap returned neither 0 nor 1";
+    } else {
+        run.result = WEXITSTATUS(status);
+    }
+    return run;
+}
+
+/** @brief mm_checkheap must find the heap consistent; @p picture draws the heap for the message. */
+inline ::testing::AssertionResult CheckheapAccepts(std::string (*picture)()) {
+    CheckheapRun run = run_checkheap();
+    if (!run.error.empty()) return ::testing::AssertionFailure() << run.error << "; the heap: " << picture();
+    if (run.result != 1)
+        return ::testing::AssertionFailure() << "mm_checkheap returned 0 on a healthy heap (its message is above); "
+                                             << "the heap: " << picture();
+    return ::testing::AssertionSuccess();
+}
+
+/** @brief mm_checkheap must notice what the test broke: @p damage says what, for the message. */
+inline ::testing::AssertionResult CheckheapRejects(const std::string &damage) {
+    CheckheapRun run = run_checkheap();
+    if (!run.error.empty()) return ::testing::AssertionFailure() << run.error << " (the heap had " << damage << ")";
+    if (run.result != 0)
+        return ::testing::AssertionFailure() << "mm_checkheap returned 1, but the heap has " << damage
+                                             << ": mm_checkheap must return 0 and say what is wrong";
     return ::testing::AssertionSuccess();
 }
 

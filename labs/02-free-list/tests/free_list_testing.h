@@ -64,34 +64,10 @@ inline std::string heap_picture() {
     return text.str().empty() ? "(empty)" : text.str();
 }
 
-/** Seconds a test may run before the watchdog ends it: the tests take milliseconds. */
-constexpr unsigned kTestSeconds = 2;
-
-inline void on_watchdog(int) {
-    const ::testing::TestInfo *test = ::testing::UnitTest::GetInstance()->current_test_info();
-    std::string name = test == nullptr ? "a test" : std::string(test->test_suite_name()) + "." + test->name();
-    std::fflush(stdout);
-    std::fprintf(stderr,
-                 "\n%s did not finish within %u seconds: your allocator is probably stuck in a loop. A block of "
-                 "size 0 is its own next block, so a walk over the heap never ends: did mm_free or place() write "
-                 "a header of size 0?\n[  FAILED  ] %s (watchdog)\n",
-                 name.c_str(), kTestSeconds, name.c_str());
-    std::fflush(stderr);
-    _exit(1);
-}
-
 /** A fresh heap (an empty simulated heap and mm_init()), under the watchdog. */
-class LabHeap : public heaplab::testing::FreshHeap {
+class LabHeap : public heaplab::testing::WatchedHeap {
 protected:
-    void SetUp() override {
-        std::signal(SIGALRM, on_watchdog);
-        alarm(kTestSeconds);
-        heaplab::testing::FreshHeap::SetUp();
-    }
-    void TearDown() override {
-        heaplab::testing::FreshHeap::TearDown();
-        alarm(0);
-    }
+    LabHeap() : WatchedHeap("did mm_free or place() write a header of size 0?") {}
 };
 
 /** Sets the fit policy for one test and puts first fit back afterwards. */
@@ -111,61 +87,11 @@ private:
     int policy_;
 };
 
-/** mm_checkheap(0) run in a child process with a time limit: 1, 0, or what went wrong. */
-struct CheckheapRun {
-    int result = -1;    // what mm_checkheap returned (when it returned)
-    std::string error;  // empty when it returned
-};
+/** mm_checkheap must find the heap consistent (the message draws the heap). */
+inline ::testing::AssertionResult CheckheapAccepts() { return heaplab::testing::CheckheapAccepts(heap_picture); }
 
-inline CheckheapRun run_checkheap(unsigned seconds = 1) {
-    std::fflush(stdout);
-    std::fflush(stderr);
-    pid_t child = fork();
-    if (child == 0) {
-        std::signal(SIGALRM, SIG_DFL);  // not the watchdog: a checker that hangs is killed by the alarm
-        alarm(seconds);
-        int result = mm_checkheap(0);
-        std::fflush(stdout);
-        std::fflush(stderr);
-        _exit(result == 1 ? 1 : result == 0 ? 0 : 2);
-    }
-    CheckheapRun run;
-    int status = 0;
-    if (child < 0 || waitpid(child, &status, 0) != child) {
-        run.error = "could not run mm_checkheap in a child process";
-    } else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM) {
-        run.error = "mm_checkheap did not return within " + std::to_string(seconds) +
-                    " seconds: does it walk forever? (a block of size 0 is its own next block)";
-    } else if (WIFSIGNALED(status)) {
-        run.error = std::string("mm_checkheap crashed (") + strsignal(WTERMSIG(status)) +
-                    "): did it follow a corrupted size past the break? Check each size before you use it";
-    } else if (WEXITSTATUS(status) == 2) {
-        run.error = "mm_checkheap returned neither 0 nor 1";
-    } else {
-        run.result = WEXITSTATUS(status);
-    }
-    return run;
-}
-
-/** mm_checkheap must find the heap consistent. */
-inline ::testing::AssertionResult CheckheapAccepts() {
-    CheckheapRun run = run_checkheap();
-    if (!run.error.empty()) return ::testing::AssertionFailure() << run.error << "; the heap: " << heap_picture();
-    if (run.result != 1)
-        return ::testing::AssertionFailure() << "mm_checkheap returned 0 on a healthy heap (its message is above); "
-                                             << "the heap: " << heap_picture();
-    return ::testing::AssertionSuccess();
-}
-
-/** mm_checkheap must notice what the test broke: @p damage says what, for the message. */
-inline ::testing::AssertionResult CheckheapRejects(const std::string &damage) {
-    CheckheapRun run = run_checkheap();
-    if (!run.error.empty()) return ::testing::AssertionFailure() << run.error << " (the heap had " << damage << ")";
-    if (run.result != 0)
-        return ::testing::AssertionFailure() << "mm_checkheap returned 1, but the heap has " << damage
-                                             << ": mm_checkheap must return 0 and say what is wrong";
-    return ::testing::AssertionSuccess();
-}
+using heaplab::testing::CheckheapRejects;
+using heaplab::testing::run_checkheap;
 
 }  // namespace heaplab::free_list
 
