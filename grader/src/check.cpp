@@ -118,28 +118,6 @@ bool uses_inline_asm(const std::string &source) {
     return std::regex_search(source, asm_word);
 }
 
-/// The tests of a binary that match @p filter.
-std::vector<std::string> list_tests(const fs::path &binary, const std::string &filter, double seconds,
-                                    const Sandbox &sandbox) {
-    RunLimits limits;
-    limits.seconds = seconds;
-    limits.sandbox = sandbox;
-    RunResult listed = run({binary.string(), "--gtest_list_tests", "--gtest_filter=" + filter}, limits);
-    std::vector<std::string> tests;
-    if (!listed.ok()) return tests;
-    std::istringstream in(listed.output);
-    std::string suite;
-    for (std::string line; std::getline(in, line);) {
-        if (line.empty()) continue;
-        if (line[0] != ' ') {
-            suite = line.substr(0, line.find_first_of(" #"));
-        } else {
-            tests.push_back(suite + line.substr(2, line.find_first_of(" #", 2) - 2));
-        }
-    }
-    return tests;
-}
-
 /// The lines of a test's output between its RUN line and its verdict: the assertion messages.
 std::string failure_text(const std::string &output) {
     std::istringstream in(output);
@@ -430,6 +408,31 @@ PartResult run_memcheck_part(const LabPart &part, const LabSpec &spec, const fs:
 }
 
 }  // namespace
+
+std::vector<std::string> list_tests(const fs::path &binary, const std::string &filter, double seconds,
+                                    const Sandbox &sandbox, std::string *problem) {
+    RunLimits limits;
+    limits.seconds = seconds;
+    limits.sandbox = sandbox;
+    RunResult listed = run({binary.string(), "--gtest_list_tests", "--gtest_filter=" + filter}, limits);
+    std::vector<std::string> tests;
+    if (!listed.ok()) {
+        if (problem != nullptr)
+            *problem = binary.string() + " --gtest_list_tests failed (" + listed.describe(seconds) + "):\n" + listed.output;
+        return tests;
+    }
+    std::istringstream in(listed.output);
+    std::string suite;
+    for (std::string line; std::getline(in, line);) {
+        if (line.empty()) continue;
+        if (line[0] != ' ') {
+            suite = line.substr(0, line.find_first_of(" #"));  // "Suite." (with its dot)
+        } else {
+            tests.push_back(suite + line.substr(2, line.find_first_of(" #", 2) - 2));
+        }
+    }
+    return tests;
+}
 
 std::vector<std::string> build_lab_objects(const fs::path &lab_dir, const std::string &lab_id, const fs::path &cache,
                                            const CheckSetup &setup, const std::vector<std::string> &flags) {

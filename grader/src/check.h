@@ -12,6 +12,7 @@
 #define HEAPLAB_CHECK_H
 
 #include "lab_spec.h"
+#include "process.h"
 
 #include <filesystem>
 #include <string>
@@ -72,6 +73,14 @@ std::filesystem::path heaplab_root();
 std::vector<std::string> build_lab_objects(const std::filesystem::path &lab_dir, const std::string &lab_id,
                                            const std::filesystem::path &cache, const CheckSetup &setup,
                                            const std::vector<std::string> &flags);
+
+/**
+ * @brief The tests of a GoogleTest program that match @p filter, as `Suite.Name`, from its
+ *        `--gtest_list_tests`, run within @p seconds (and @p sandbox). Empty when the program
+ *        does not list them; then @p problem, when given, says why.
+ */
+std::vector<std::string> list_tests(const std::filesystem::path &binary, const std::string &filter, double seconds,
+                                    const Sandbox &sandbox, std::string *problem = nullptr);
 
 /** @brief The compiler flags a lab asks for: its include folders and [build] cxxflags. */
 std::vector<std::string> lab_flags(const LabSpec &spec, const std::filesystem::path &lab_dir);

@@ -8,6 +8,7 @@
  */
 #include "cmd_lab.h"
 
+#include "check.h"
 #include "cli_error.h"
 #include "lab_spec.h"
 #include "lab_sources.h"
@@ -15,7 +16,6 @@
 
 #include <fmt/format.h>
 
-#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -23,7 +23,6 @@
 #include <iostream>
 #include <memory>
 #include <sstream>
-#include <sys/wait.h>
 #include <unistd.h>
 
 namespace heaplab {
@@ -76,64 +75,14 @@ struct ExpectFail {
     std::vector<std::string> command;
 };
 
-/// Runs @p argv, returning its exit status (as waitpid gives it) and its output.
-std::pair<int, std::string> run_capturing(const std::vector<std::string> &args) {
-    int fds[2];
-    if (pipe(fds) != 0) throw UsageError(std::string("pipe: ") + std::strerror(errno));
-    pid_t child = fork();
-    if (child == 0) {
-        dup2(fds[1], STDOUT_FILENO);
-        dup2(fds[1], STDERR_FILENO);
-        close(fds[0]);
-        close(fds[1]);
-        std::vector<char *> argv;
-        for (const std::string &arg : args) argv.push_back(const_cast<char *>(arg.c_str()));
-        argv.push_back(nullptr);
-        execvp(argv[0], argv.data());
-        std::fprintf(stderr, "cannot run %s: %s\n", argv[0], std::strerror(errno));
-        _exit(127);
-    }
-    close(fds[1]);
-    std::string output;
-    std::array<char, 65536> buffer{};
-    for (ssize_t n; (n = read(fds[0], buffer.data(), buffer.size())) != 0;) {
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) break;
-        output.append(buffer.data(), static_cast<std::size_t>(n));
-    }
-    close(fds[0]);
-    int status = 0;
-    waitpid(child, &status, 0);
-    return {status, output};
-}
-
-/// The tests of a GoogleTest binary, as Suite.Name, from --gtest_list_tests.
-std::vector<std::string> list_tests(const std::string &binary) {
-    auto [status, output] = run_capturing({binary, "--gtest_list_tests"});
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        throw UsageError(binary + " --gtest_list_tests failed:\n" + output);
-    std::vector<std::string> tests;
-    std::istringstream lines(output);
-    std::string suite;
-    for (std::string line; std::getline(lines, line);) {
-        if (line.empty()) continue;
-        std::string name = line.substr(0, line.find_first_of(" #"));
-        if (line[0] != ' ') {
-            suite = name;  // "Suite." (with its dot)
-        } else {
-            name = line.substr(2, line.find_first_of(" #", 2) - 2);
-            tests.push_back(suite + name);
-        }
-    }
-    return tests;
-}
-
 /// Runs every test of a GoogleTest binary in a process of its own (a crash in one test must
 /// not hide the messages of the others); passes when some test fails and the output of the
 /// failing tests contains @p contains.
 int expect_fail(const ExpectFail &settings) {
     if (settings.command.empty()) throw UsageError("expect-fail: no command given");
-    std::vector<std::string> tests = list_tests(settings.command[0]);
+    std::string problem;
+    std::vector<std::string> tests = list_tests(settings.command[0], "*", settings.test_seconds, Sandbox{}, &problem);
+    if (!problem.empty()) throw UsageError(problem);
     std::string failures;
     std::size_t failed = 0, crashed = 0;
     for (const std::string &test : tests) {
