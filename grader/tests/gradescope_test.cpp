@@ -21,13 +21,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using heaplab::testing::read;
+using heaplab::testing::shell;
 
-/// Runs @p command; its exit status, and its output into @p output when given.
-int shell(const std::string &command, std::string *output = nullptr) {
-    heaplab::testing::Outcome outcome = heaplab::testing::shell(command);
-    if (output != nullptr) *output = outcome.out;
-    return outcome.status;
-}
 using nlohmann::json;
 
 /// Unpacks a zip; returns each entry's permission bits by name.

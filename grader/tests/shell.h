@@ -31,6 +31,13 @@ inline Outcome shell(const std::string &command) {
     return outcome;
 }
 
+/** @brief Runs @p command; its exit status, and its output into @p output when given. */
+inline int shell(const std::string &command, std::string *output) {
+    Outcome outcome = shell(command);
+    if (output != nullptr) *output = outcome.out;
+    return outcome.status;
+}
+
 /** @brief A file's whole contents ("" if it cannot be read). */
 inline std::string read(const std::filesystem::path &path) {
     std::ifstream in(path, std::ios::binary);
