@@ -2,6 +2,7 @@
 #
 #   make          build everything into build/ (installs missing Debian packages first)
 #   make test     build, then run every test through CTest
+#   make docs     the documentation site, into build/docs/html (open index.html)
 #   make grade    the main job: replay the trace suite on every allocator and print the tables
 #   make bench    the allocators side by side: reference, glibc, jemalloc, tcmalloc, mimalloc
 #   make traces   regenerate traces/ from the generator (they are committed)
@@ -11,7 +12,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD_TYPE ?= RelWithDebInfo
 
-.PHONY: all build deps test grade bench traces clean
+.PHONY: all build deps docs test grade bench traces clean
 
 all: build
 
@@ -23,6 +24,10 @@ build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) > $(BUILD).configure.log 2>&1 \
 	  || { cat $(BUILD).configure.log; exit 1; }
 	@cmake --build $(BUILD) -j $(JOBS)
+
+# Doxygen and Graphviz; warnings are errors. The site lands in $(BUILD)/docs/html.
+docs: build
+	@cmake --build $(BUILD) --target docs
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

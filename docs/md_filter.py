@@ -1,0 +1,217 @@
+#!/usr/bin/env python3
+"""Doxygen input filter for HeapLab's Markdown: READMEs written for GitHub become site pages.
+
+    md_filter.py --root SOURCE_DIR FILE.md      (Doxygen runs it; the result goes to stdout)
+
+The handouts (labs/NN-name/README.md) and the other READMEs are read on GitHub and in a text
+editor as well as on the site, so they are written in plain GitHub Markdown. Doxygen alone gets
+three things wrong with them, which this filter fixes without adding or removing a line (so
+Doxygen's warnings keep pointing at the right line of the real file):
+
+1. Page names. A page's name comes from its first heading's `{#label}`; without one Doxygen
+   makes up `md_labs_01_bump_README`. The filter gives a README the label of its folder
+   (labs/01-bump/README.md -> `labs_01_bump`, grader/README.md -> `grader`) and any other page
+   the label of its file name (docs/pages/heap-memory.md -> `heap_memory`), unless the page
+   names itself.
+2. Section anchors. GitHub gives every heading an anchor (`## Two passes` -> `#two-passes`);
+   Doxygen gives them none that a link can name. The filter labels every heading
+   `<page label>_<GitHub anchor>` (`labs_01_bump_two-passes`), and rewrites `#two-passes` and
+   `other/README.md#two-passes` links to those labels.
+3. Links between files. A link to another page (`../../grader/README.md`) becomes `@ref grader`;
+   a link to a public header becomes a link to its page; an image link keeps only the file
+   name, which Doxygen finds on IMAGE_PATH; a link to any other file of the repository (a
+   source file, a folder) has no page on the site, so only its text is kept.
+
+A link to something that does not exist is left alone: Doxygen or the browser test then reports
+it, naming the page.
+"""
+
+import argparse
+import os
+import re
+import sys
+
+HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+EXPLICIT_ID = re.compile(r"\{#([A-Za-z0-9_.:-]+)\}\s*$")
+FENCE = re.compile(r"^\s{0,3}(```|~~~)")
+CODE_SPAN = re.compile(r"(`+)(?:.+?)\1")
+# [text](target) or ![alt](target); text may hold one level of brackets ([`a[0]`](x)).
+LINK = re.compile(r"(!?)\[((?:[^\[\]]|\[[^\[\]]*\])*)\]\(\s*([^()\s]+)(\s+\"[^\"]*\")?\s*\)")
+PAGE_COMMAND = re.compile(r"^\s*[\\@](page|mainpage)\b\s*(\S*)")
+IMAGE_SUFFIXES = (".svg", ".png", ".jpg", ".jpeg", ".gif")
+HEADER_SUFFIXES = (".h", ".hpp")
+
+
+def github_slug(text):
+    """The anchor GitHub gives a heading: lower case, punctuation dropped, spaces to dashes."""
+    text = re.sub(r"`|\*\*|__|\[|\]\([^)]*\)", "", text)
+    text = text.strip().lower()
+    text = re.sub(r"[^\w\- ]", "", text)
+    return text.replace(" ", "-")
+
+
+def read_lines(path):
+    with open(path, encoding="utf-8") as f:
+        return f.read().split("\n")
+
+
+def default_label(root, path):
+    """labs/01-bump/README.md -> labs_01_bump; docs/pages/heap-memory.md -> heap_memory."""
+    rel = os.path.relpath(path, root)
+    folder, name = os.path.split(rel)
+    if name.lower() == "readme.md":
+        base = folder if folder else "readme"
+    else:
+        base = os.path.splitext(name)[0]
+    return re.sub(r"[^A-Za-z0-9]+", "_", base).strip("_")
+
+
+def page_label(root, path, lines):
+    """The name Doxygen gives the page: its own `{#label}`/\\page name, or default_label()."""
+    for line in lines:
+        if not line.strip():
+            continue
+        command = PAGE_COMMAND.match(line)
+        if command:
+            return "index" if command.group(1) == "mainpage" else command.group(2)
+        heading = HEADING.match(line)
+        if heading and len(heading.group(1)) == 1:
+            explicit = EXPLICIT_ID.search(heading.group(2))
+            if explicit:
+                return explicit.group(1)
+        break
+    return default_label(root, path)
+
+
+class Page:
+    """One Markdown file: its label and the anchor of each of its headings."""
+
+    def __init__(self, root, path):
+        self.path = os.path.abspath(path)
+        self.lines = read_lines(self.path)
+        self.label = page_label(root, self.path, self.lines)
+        self.anchors = {}          # GitHub slug -> Doxygen label
+        self.heading_ids = {}      # line number -> label to append (None: the page title)
+        self._scan()
+
+    def _scan(self):
+        seen = {}
+        in_fence = False
+        first_content = True
+        for number, line in enumerate(self.lines):
+            if FENCE.match(line):
+                in_fence = not in_fence
+                first_content = False
+                continue
+            if in_fence:
+                continue
+            heading = HEADING.match(line)
+            is_title = first_content and heading is not None and len(heading.group(1)) == 1
+            if line.strip():
+                first_content = False
+            if not heading:
+                continue
+            text = heading.group(2)
+            explicit = EXPLICIT_ID.search(text)
+            slug = github_slug(EXPLICIT_ID.sub("", text))
+            count = seen.get(slug, 0)
+            seen[slug] = count + 1
+            if count:
+                slug = f"{slug}-{count}"
+            if explicit:
+                self.anchors[slug] = explicit.group(1)
+            elif is_title:
+                self.anchors[slug] = self.label
+                self.heading_ids[number] = self.label
+            else:
+                label = f"{self.label}_{slug}"
+                self.anchors[slug] = label
+                self.heading_ids[number] = label
+
+
+class Filter:
+    def __init__(self, root, page):
+        self.root = os.path.abspath(root)
+        self.page = page
+        self.pages = {page.path: page}
+
+    def other_page(self, path):
+        if path not in self.pages:
+            self.pages[path] = Page(self.root, path)
+        return self.pages[path]
+
+    def link_target(self, is_image, target):
+        """The link's new target, or None to keep only its text."""
+        if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", target) or target.startswith(("@", "\\")):
+            return target                                   # a URL, or already a Doxygen ref
+        path, _, fragment = target.partition("#")
+        if not path:                                        # #section on this page
+            return "#" + self.page.anchors.get(fragment, fragment)
+        resolved = os.path.normpath(os.path.join(os.path.dirname(self.page.path), path))
+        if not os.path.exists(resolved):
+            return target                                   # broken: let the checks name it
+        if is_image or resolved.lower().endswith(IMAGE_SUFFIXES):
+            return os.path.basename(resolved)
+        if resolved.lower().endswith(".md"):
+            other = self.other_page(resolved)
+            label = other.anchors.get(fragment, fragment) if fragment else other.label
+            return "@ref " + label
+        inside_root = not os.path.relpath(resolved, self.root).startswith("..")
+        if resolved.endswith(HEADER_SUFFIXES) and inside_root:
+            return "@ref " + os.path.relpath(resolved, self.root)
+        return None
+
+    def rewrite_links(self, text):
+        def one(match):
+            is_image, body, target, title = match.group(1), match.group(2), match.group(3), match.group(4) or ""
+            new_target = self.link_target(bool(is_image), target)
+            if new_target is None:
+                return body
+            if new_target.startswith("@ref "):
+                return f"{is_image}[{body}]({new_target})"
+            return f"{is_image}[{body}]({new_target}{title})"
+
+        # Code spans are left as they are: `[i](j)` in code is not a link.
+        out, last = [], 0
+        for span in CODE_SPAN.finditer(text):
+            out.append(LINK.sub(one, text[last:span.start()]))
+            out.append(span.group(0))
+            last = span.end()
+        out.append(LINK.sub(one, text[last:]))
+        return "".join(out)
+
+    def run(self):
+        out = []
+        in_fence = False
+        for number, line in enumerate(self.page.lines):
+            if FENCE.match(line):
+                in_fence = not in_fence
+                out.append(line)
+                continue
+            if in_fence:
+                out.append(line)
+                continue
+            line = self.rewrite_links(line)
+            label = self.page.heading_ids.get(number)
+            if label is not None:
+                line = line.rstrip() + " {#" + label + "}"
+            out.append(line)
+        return "\n".join(out)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--root", required=True, help="the repository's top folder")
+    parser.add_argument("file", help="the Markdown file Doxygen is reading")
+    args = parser.parse_args()
+    try:
+        page = Page(args.root, args.file)
+        sys.stdout.write(Filter(args.root, page).run())
+    except (OSError, UnicodeDecodeError) as error:
+        print(f"md_filter.py: {args.file}: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
