@@ -22,11 +22,11 @@ namespace heaplab {
 
 /** @brief The verdict on one part of a lab. */
 struct PartResult {
-    std::string name;
-    std::string kind;
-    std::string visibility;
-    double points = 0;
-    double max_points = 0;
+    std::string name;           ///< the part's name from lab.toml (LabPart::name)
+    std::string kind;           ///< the part's kind from lab.toml (LabPart::kind)
+    std::string visibility;     ///< visible, hidden or after_due_date: what feedback may show
+    double points = 0;          ///< points earned (partial credit for tests, traces and scales)
+    double max_points = 0;      ///< points the part is worth (LabPart::points)
     bool skipped = false;       ///< not run (hidden part in a self-check)
     std::string summary;        ///< one line: "23/23 tests", "16/16 traces", "no errors"
     std::string explanation;    ///< the first failure, explained ("" when all passed)
@@ -34,15 +34,18 @@ struct PartResult {
 
 /** @brief Everything a grading run found. */
 struct CheckReport {
-    std::string lab_id;
-    std::string lab_title;
-    bool built = false;
+    std::string lab_id;         ///< LabSpec::id, e.g. "01-bump"
+    std::string lab_title;      ///< LabSpec::title, for report headings
+    bool built = false;         ///< false: the submission did not compile or link; every part scores 0
     std::string build_output;   ///< compiler output (errors or warnings), cut
-    int warnings = 0;
+    int warnings = 0;           ///< compiler warnings counted (the `warnings` part scores them)
     std::vector<std::string> forbidden;  ///< symbols or constructs the submission may not use
-    std::vector<PartResult> parts;
+    std::vector<PartResult> parts;       ///< one verdict per lab.toml part, in lab.toml's order
     std::string isolation;      ///< how student processes were confined (process.h)
+    /// Points earned over the parts that ran (skipped hidden parts count nothing).
     [[nodiscard]] double score() const;
+    /// Points available: with @p include_skipped false, only over the parts that ran, so a
+    /// student's self-check shows `Score: X/Y` out of what it could judge.
     [[nodiscard]] double max_score(bool include_skipped) const;
 };
 
@@ -56,7 +59,7 @@ struct CheckSetup {
     std::filesystem::path objects_cache;
     bool sandbox = true;             ///< confine student processes with bubblewrap when available
     unsigned student_uid = 0;        ///< run student processes as this user (0: as the grader)
-    unsigned student_gid = 0;
+    unsigned student_gid = 0;        ///< ... and this group (0: the grader's)
 };
 
 /** @brief The HeapLab tree of this program: bin/heaplab's build folder's source, when it is one,

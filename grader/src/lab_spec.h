@@ -44,11 +44,11 @@ namespace heaplab {
 
 /** @brief One graded part of a lab. */
 struct LabPart {
-    std::string name;
+    std::string name;         ///< shown in reports and on Gradescope, e.g. "Alignment"
     std::string kind;         ///< tests, traces, memcheck, helgrind, utilization, throughput, warnings
     std::string tests;        ///< gtest filter, for kind = tests
     std::string description;  ///< what it checks, for the handout
-    double points = 0;
+    double points = 0;        ///< what the part is worth; partial credit scales within it
     std::string visibility = "visible";  ///< visible, hidden, after_due_date
     std::string cap;          ///< traces: heap cap such as "512M" ("" = default)
     double zero_at = 0;       ///< utilization / throughput: no points at or below
@@ -57,16 +57,16 @@ struct LabPart {
 
 /** @brief A whole lab.toml. */
 struct LabSpec {
-    std::string path;
-    std::string id;
-    std::string title;
-    std::vector<std::string> submit;
-    std::size_t alignment = 16;
-    double test_seconds = 10;
-    double replay_seconds = 60;
-    std::size_t output_kib = 256;
-    std::vector<std::string> allowed_symbols;
-    std::vector<LabPart> parts;
+    std::string path;                       ///< the lab.toml it was read from, for messages
+    std::string id;                         ///< [lab] id: the lab folder's name, e.g. "01-bump"
+    std::string title;                      ///< [lab] title, for report headings
+    std::vector<std::string> submit;        ///< [lab] submit: the only files taken from a submission
+    std::size_t alignment = 16;             ///< [lab] alignment: what the trace replay checks
+    double test_seconds = 10;               ///< [limits]: one test process is killed after this
+    double replay_seconds = 60;             ///< [limits]: one trace replay is killed after this
+    std::size_t output_kib = 256;           ///< [limits]: captured output per process, cut beyond
+    std::vector<std::string> allowed_symbols;  ///< [symbols] allowed: what the student object may call
+    std::vector<LabPart> parts;             ///< the [[part]] tables, in order
 
     /// [build]: how the lab is built. "allocator" (the default: mm.cpp, a plug-in, traces) or
     /// "programs" (Lab 00: every submitted file compiled and linked with the tests, Memcheck
@@ -77,6 +77,7 @@ struct LabSpec {
     std::vector<std::string> ldflags;        ///< extra flags for linking the test program
     std::vector<std::string> valgrind;       ///< programs: Valgrind's options for the memcheck part
 
+    /// The sum of every part's points, hidden ones included: the lab's full marks.
     [[nodiscard]] double total_points() const;
 };
 

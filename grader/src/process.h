@@ -25,7 +25,7 @@ namespace heaplab {
  *        folders (TMPDIR points into the first). Folders in `hidden` are covered by an empty tmpfs.
  */
 struct Sandbox {
-    bool enabled = false;
+    bool enabled = false;               ///< false: run unconfined (no bubblewrap, or not asked)
     std::vector<std::string> writable;  ///< e.g. the submission's scratch folder
     std::vector<std::string> hidden;    ///< e.g. grader/hidden
     unsigned uid = 0;                   ///< run as this user and group (0: as the grader); e.g.

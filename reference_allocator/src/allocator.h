@@ -1,5 +1,5 @@
 /**
- * @file allocator.h
+ * @file
  * @brief The front end: malloc, free, realloc, calloc and aligned allocation, put together
  *        from the thread cache (fast paths, inline here), the heap and mapped chunks.
  *
@@ -29,14 +29,29 @@
 #include <cstddef>
 #include <cstdint>
 
+/**
+ * @brief The reference allocator: a complete malloc on the program break, built both as the
+ *        mm.h plug-in `mm_reference.so` and as `libheaplab.so` for LD_PRELOAD (config.h).
+ */
 namespace heaplab::ref {
 
+/// Everything allocate() does not do inline: requests above kCacheMaxRequest, an empty cache
+/// class (refilled from the heap in one locked visit), a thread's first call (creates its
+/// cache), and failure (null with errno = ENOMEM). Out of line so the fast path stays small.
 void *allocate_slow(std::size_t n);
+/// Everything deallocate() does not do inline: NULL, large and mapped blocks, a full cache
+/// class, and every bad pointer, which is named on stderr before the process aborts.
 void deallocate_slow(void *p);
+/// realloc(p, n), with the rules of the file's spec: in place when Heap::resize_locked() can,
+/// else allocate, copy, free; the old block is untouched when it fails.
 void *reallocate(void *p, std::size_t n);
+/// calloc(nmemb, size): null with ENOMEM when nmemb * size overflows, rather than a block
+/// smaller than the caller believes (the classic calloc vulnerability).
 void *allocate_zeroed(std::size_t nmemb, std::size_t size);
 /// @p align must be a power of two (callers check their own rules first).
 void *allocate_aligned(std::size_t align, std::size_t n);
+/// malloc_usable_size(p): the bytes the program may use at @p p, at least what it asked for
+/// (the block is rounded up to 16 bytes). Validates @p p like free() does.
 std::size_t usable_size(void *p);
 
 /// A fresh heap (mm_init): forgets every block and every cached block. @return 0 or -1.
@@ -45,6 +60,7 @@ int reset_heap();
 /// allocating while it runs.
 std::size_t check_heap(bool verbose);
 
+/// What `HEAPLAB_STATS=1` prints at exit and the tests check, summed across threads on demand.
 struct Stats {
     std::uint64_t calls = 0;      ///< malloc-family calls served
     std::size_t in_use = 0;       ///< bytes in blocks the program holds (headers included)
@@ -52,6 +68,8 @@ struct Stats {
     std::size_t heap_size = 0;    ///< heap now (break + mapped regions + chunks)
     std::size_t peak_heap = 0;    ///< largest heap (break peak + mapped regions + chunks now)
 };
+/// Takes the heap lock to add up every cache's counters and the heap's totals: for reports and
+/// tests, not for a hot path.
 Stats stats();
 
 /// Counts a call made without a thread cache (exiting threads, first calls).

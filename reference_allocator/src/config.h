@@ -21,11 +21,14 @@
 #include <cstddef>
 
 #ifndef HEAPLAB_REF_PRELOAD
+/// 1 when building `libheaplab.so` (CMake defines it there), 0 for the mm.h plug-in. Read
+/// only here: the code tests kPreload, which is an ordinary constant the compiler checks.
 #define HEAPLAB_REF_PRELOAD 0
 #endif
 
 /// Marks a branch the fast path almost never takes, so the compiler lays it out of line.
 #define HEAPLAB_UNLIKELY(x) __builtin_expect(!!(x), 0)
+/// Marks the branch the fast path almost always takes, so the compiler keeps it straight-line.
 #define HEAPLAB_LIKELY(x) __builtin_expect(!!(x), 1)
 
 /// The few symbols a build exports (everything else is compiled -fvisibility=hidden).
@@ -36,7 +39,7 @@ namespace heaplab::ref {
 /// True in `libheaplab.so` (the glibc drop-in on the real break), false in the mm.h plug-in.
 inline constexpr bool kPreload = HEAPLAB_REF_PRELOAD != 0;
 
-inline constexpr std::size_t KiB = 1024;
+inline constexpr std::size_t KiB = 1024;  ///< the settings below are written in KiB, as they are tuned
 
 /// The least the break grows by. Each mem_sbrk() is a lock and a system call on the real
 /// break, so real programs grow in large steps; the graded heap grows by exactly what is
@@ -61,6 +64,7 @@ inline constexpr bool kMmapFallback = kPreload;
 /// The thread cache holds at most this many bytes of one size class (and 2..kCacheMaxCount
 /// blocks). The mm.h build keeps it small: a cached block is heap the replay counts as used.
 inline constexpr std::size_t kCacheBytesPerClass = kPreload ? 8 * KiB : 512;
+/// The most blocks of one class a thread cache holds, however small the blocks.
 inline constexpr unsigned kCacheMaxCount = kPreload ? 64 : 8;
 
 }  // namespace heaplab::ref

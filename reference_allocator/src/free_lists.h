@@ -30,6 +30,8 @@
 
 namespace heaplab::ref {
 
+/// Every free block of the heap, sorted into bins by size (see the file's spec). The heap owns
+/// one; it never allocates, so it can live in zero-initialised static storage.
 class FreeLists {
 public:
     /// How many blocks of the request's own range bin find() examines before settling.
@@ -43,6 +45,8 @@ public:
         for (auto &w : bitmap_) w = 0;
     }
 
+    /// Links free block @p b of @p size bytes at the head of its bin (LIFO) and marks the bin
+    /// non-empty. @p size is passed in because the caller has it in a register already.
     void insert(FreeBlock *b, std::size_t size) {
         unsigned bin = bin_of(size);
         FreeBlock *head = heads_[bin];
@@ -53,6 +57,8 @@ public:
         bitmap_[bin / 64] |= std::uint64_t{1} << (bin % 64);
     }
 
+    /// Unlinks @p b (of @p size bytes) from wherever it is in its bin, in O(1); clears the bin's
+    /// bit when it was the last block.
     void remove(FreeBlock *b, std::size_t size) {
         if (b->prev != nullptr) {
             b->prev->next = b->next;
@@ -108,7 +114,10 @@ public:
 
     /// @name Inspection, for the heap checker and the tests
     /// @{
+
+    /// The first block of @p bin, or null: where a walk over the bin starts.
     FreeBlock *head(unsigned bin) const { return heads_[bin]; }
+    /// Whether the bitmap marks @p bin non-empty (the checker compares it with head()).
     bool bit(unsigned bin) const { return (bitmap_[bin / 64] >> (bin % 64)) & 1; }
     /// @}
 

@@ -11,7 +11,7 @@
  * break cannot grow — brk fails, or something else in the process moved it — the preload
  * build maps further regions (1 MiB, doubling up to 64 MiB); their free blocks share the same
  * free lists, and coalescing stops at region ends because every region starts with a block
- * marked ::kPrevAlloc and ends with an allocated epilogue.
+ * marked kPrevAlloc and ends with an allocated epilogue.
  *
  * - **The wilderness** — a free block at the top of the break — is kept out of the free
  *   lists and used last (dlmalloc's "top chunk"; Wilson et al.'s wilderness preservation):
@@ -20,12 +20,12 @@
  *   unlink_locked() are where that rule lives.
  * - **alloc_locked(size)**: good fit from the free lists; else the wilderness, grown by what
  *   it lacks (never wasted); else a new mapped region. The
- *   chosen block is split when the rest is at least ::kMinBlock; the rest goes back to its
+ *   chosen block is split when the rest is at least kMinBlock; the rest goes back to its
  *   list.
  * - **free_locked(block)**: coalesce with a free neighbour on either side at once (the
- *   footer of the block below is read only when our ::kPrevAlloc bit says it is free); if the
- *   result is the top of the break and at least ::kTrimThreshold, shrink the break with a
- *   negative mem_sbrk(), keeping ::kTopPad.
+ *   footer of the block below is read only when our kPrevAlloc bit says it is free); if the
+ *   result is the top of the break and at least kTrimThreshold, shrink the break with a
+ *   negative mem_sbrk(), keeping kTopPad.
  * - **resize_locked(block, size)**: realloc without malloc + copy + free — shrink (split off
  *   and free the tail), grow into a free next block, slide down into a free block below
  *   (memmove; holes left by neighbours that moved away are reused, which matters for buffers
@@ -51,8 +51,8 @@ namespace heaplab::ref {
 
 /// A contiguous run of blocks: [first, end), where the last 8 bytes are the epilogue.
 struct Region {
-    std::atomic<char *> first;
-    std::atomic<char *> end;
+    std::atomic<char *> first;  ///< the region's first block (a header address)
+    std::atomic<char *> end;    ///< one past the epilogue; moves with the break in region 0
 };
 
 /// What the heap can tell about itself (bytes are block bytes, headers included).
@@ -63,6 +63,9 @@ struct HeapStats {
     std::size_t regions = 0;       ///< regions, the break region included
 };
 
+/// The blocks of every region, their free lists and the lock that guards them (file spec).
+/// Zero-initialised static storage is a valid, not yet set up heap: malloc may be called
+/// before any constructor runs.
 class Heap {
 public:
     /// @name The heap lock
@@ -72,9 +75,12 @@ public:
     /// one. glibc clears the flag before a second thread starts, and never sets it again, so a
     /// lock() and its unlock() always agree on whether the mutex was taken.
     /// @{
+
+    /// Takes the heap lock (a no-op while the process has one thread).
     void lock() {
         if (!__libc_single_threaded) pthread_mutex_lock(&mutex_);
     }
+    /// Releases the heap lock (a no-op while the process has one thread).
     void unlock() {
         if (!__libc_single_threaded) pthread_mutex_unlock(&mutex_);
     }
@@ -124,6 +130,7 @@ public:
     /// @return the number of problems found (0: consistent).
     std::size_t check_locked(bool verbose, std::size_t cached) const;
 
+    /// The heap's totals now; the thread caches' share is added by stats() in allocator.h.
     HeapStats stats_locked() const;
 
 private:

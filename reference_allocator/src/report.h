@@ -17,10 +17,10 @@ namespace heaplab::ref {
 /// A fixed-capacity line buffer on the stack; text beyond its capacity is dropped.
 class Line {
 public:
-    Line &str(const char *s);
+    Line &str(const char *s);    ///< appends a NUL-terminated string
     Line &num(std::uint64_t v);  ///< decimal
     Line &hex(std::uint64_t v);  ///< 0x...
-    Line &ptr(const void *p) { return hex(reinterpret_cast<std::uintptr_t>(p)); }
+    Line &ptr(const void *p) { return hex(reinterpret_cast<std::uintptr_t>(p)); }  ///< an address, as hex()
     void write_to(int fd);       ///< writes the line (with a final newline) to @p fd
 private:
     char buf_[256];

@@ -26,8 +26,11 @@ namespace heaplab::ref {
 
 inline constexpr std::size_t kExactLimit = 1024;  ///< first size served by a range bin
 inline constexpr unsigned kExactBins = kExactLimit / kAlign;  ///< 64 (bins 0 and 1 stay empty)
+/// Range bins per power of two: four keeps every block in a bin within 25% of the others,
+/// so the first fit found there wastes little; more bins would mean more empty lists to skip.
 inline constexpr unsigned kRangeBinsPerPow2 = 4;
 inline constexpr unsigned kMaxLog2 = 47;  ///< sizes below 2^48 (the header's size field)
+/// Exact bins plus the range bins up to the largest size a header can hold.
 inline constexpr unsigned kNumBins =
     kExactBins + (kMaxLog2 - 10 + 1) * kRangeBinsPerPow2;  // 216
 static_assert(std::size_t{1} << 10 == kExactLimit);
@@ -53,8 +56,9 @@ static_assert(bin_of(1279) == 64 && bin_of(1280) == 65 && bin_of(2047) == 67 && 
 static_assert(bin_min_size(65) == 1280 && bin_min_size(68) == 2048);
 static_assert(bin_of((std::size_t{1} << 48) - 16) == kNumBins - 1);
 
-/// Largest block a thread cache holds, and the number of cache classes.
+/// Largest block a thread cache holds.
 inline constexpr std::size_t kCacheMaxBlock = 1024;
+/// The number of thread-cache classes: one per block size 32, 48, ... 1024.
 inline constexpr unsigned kCacheClasses = kCacheMaxBlock / kAlign - 1;  // 63: 32..1024
 /// Largest request served from a thread cache.
 inline constexpr std::size_t kCacheMaxRequest = kCacheMaxBlock - kHeaderSize;

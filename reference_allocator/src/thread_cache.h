@@ -42,25 +42,29 @@
 #include <cstddef>
 #include <cstdint>
 
+/// Initial-exec TLS for the cache pointer: one %fs-relative load (see the file's spec).
 #define HEAPLAB_TLS __attribute__((tls_model("initial-exec")))
 
 namespace heaplab::ref {
 
-/// cache_capacity() of every class, computed at compile time.
+/// The cache_capacity() of every class, computed at compile time.
 struct CacheCapacities {
-    std::uint16_t of[kCacheClasses];
+    std::uint16_t of[kCacheClasses];  ///< the capacity of each class, indexed by class
     constexpr CacheCapacities() : of{} {
         for (unsigned c = 0; c < kCacheClasses; ++c) of[c] = static_cast<std::uint16_t>(cache_capacity(c));
     }
 };
+/// The table push() consults: a load instead of a division on every free().
 inline constexpr CacheCapacities kCapacity{};
 
+/// One thread's cache: a stack of blocks per size class, touched only by its thread, so
+/// neither malloc's nor free's fast path needs a lock or an atomic instruction.
 struct ThreadCache {
     // Invariant: head[c] starts a chain of count[c] blocks of cache_class_size(c) bytes, each
     // allocated in the heap, linked through the first word of their payloads, with
     // cache_key(block) in the second.
-    char *head[kCacheClasses];
-    std::uint16_t count[kCacheClasses];
+    char *head[kCacheClasses];           ///< the top block of each class's stack, or null
+    std::uint16_t count[kCacheClasses];  ///< blocks in each class's stack
     std::uint64_t calls;      ///< malloc-family calls this cache's threads made
     ThreadCache *next_all;    ///< every cache ever made (for mm_init and statistics)
     ThreadCache *next_spare;  ///< caches of threads that exited, ready for reuse
@@ -118,10 +122,17 @@ void thread_caches_forget_locked();
 /// so the count of cached blocks is no longer exact (heap lock held).
 bool thread_caches_exact_locked();
 
-/// Blocks held by every cache, and the calls they served (heap lock held).
+/// @name Totals over every cache (heap lock held)
+/// For mm_checkheap's cross-check and for stats(): walks the list of all caches.
+/// @{
+
+/// Blocks held by every cache.
 std::size_t thread_caches_blocks_locked();
+/// Bytes of the blocks held by every cache (headers included).
 std::size_t thread_caches_bytes_locked();
+/// malloc-family calls served by every cache's threads.
 std::uint64_t thread_caches_calls_locked();
+/// @}
 
 }  // namespace heaplab::ref
 

@@ -1,5 +1,5 @@
 /**
- * @file allocator.h
+ * @file heaplab/allocator.h
  * @brief An allocator as the harness sees it: the six mm.h functions behind one name.
  *
  * Every allocator defines the same C names (mm_malloc, ...), so two of them cannot be linked
@@ -17,15 +17,23 @@
 #include <string>
 #include <vector>
 
+/**
+ * @brief Everything HeapLab's C++ code defines: the trace format, the replay, the allocator
+ *        plug-ins and the grader. The labs' own code is C-style and outside it (mm.h, memlib.h).
+ */
 namespace heaplab {
 
 /** @brief The mm.h functions of one allocator, plus what the harness needs to measure it. */
 struct Allocator {
     std::string name;    ///< e.g. "libc", "reference", "01-bump"
     std::string origin;  ///< "built in" or the plug-in's path
+    /// mm_init(): called on an empty heap before every trace (returns 0, or -1 on failure)
     int (*init)() = nullptr;
+    /// mm_malloc(); every replayed `a` request goes here
     void *(*malloc)(std::size_t) = nullptr;
+    /// mm_free(); every replayed `f` request goes here
     void (*free)(void *) = nullptr;
+    /// mm_realloc(); every replayed `r` request goes here
     void *(*realloc)(void *, std::size_t) = nullptr;
     /// may be null for classic submissions; the replay then uses malloc + memset
     void *(*calloc)(std::size_t, std::size_t) = nullptr;

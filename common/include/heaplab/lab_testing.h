@@ -21,16 +21,23 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/**
+ * @brief The lab tests' toolkit: fixtures and assertions shared by every lab's tests, written
+ *        so that a failure reads as advice to a student rather than as a bare comparison.
+ */
 namespace heaplab::testing {
 
 /** @brief A test fixture: an empty simulated heap and a fresh mm_init() for every test. */
 class FreshHeap : public ::testing::Test {
 protected:
+    /// Empties the heap and lifts any cap, so no test sees what the one before it left, then
+    /// fails the test at once if mm_init() does (nothing after it could be meaningful).
     void SetUp() override {
         mem_reset();
         mem_set_cap(0);
         ASSERT_EQ(mm_init(), 0) << "mm_init() must return 0 on an empty heap";
     }
+    /// Lifts the cap a test may have set to provoke `ENOMEM`, so the next test starts uncapped.
     void TearDown() override { mem_set_cap(0); }
 };
 
@@ -93,10 +100,13 @@ inline ::testing::AssertionResult HoldsPattern(const void *p, std::size_t size, 
 /** @brief Seconds a test may run before the watchdog ends it: the lab tests take milliseconds. */
 constexpr unsigned kWatchdogSeconds = 2;
 
+/// Not for tests to use: the watchdog's state and signal handler.
 namespace detail {
 /// What the watchdog's message suggests; set by the running test's fixture.
 inline const char *watchdog_hint = "";
 
+/// The SIGALRM handler: names the running test and the likely cause, then ends the process
+/// with _exit() (a stuck test cannot be unwound, and GoogleTest cannot report it otherwise).
 inline void on_watchdog(int) {
     const ::testing::TestInfo *test = ::testing::UnitTest::GetInstance()->current_test_info();
     std::string name = test == nullptr ? "a test" : std::string(test->test_suite_name()) + "." + test->name();
@@ -118,12 +128,14 @@ class WatchedHeap : public FreshHeap {
 protected:
     /// @p hint: the lab's likeliest cause of an endless walk, ending the watchdog's message.
     explicit WatchedHeap(const char *hint) : hint_(hint) {}
+    /// Arms the watchdog before the fresh heap, so even a hanging mm_init() is caught.
     void SetUp() override {
         detail::watchdog_hint = hint_;
         std::signal(SIGALRM, detail::on_watchdog);
         alarm(kWatchdogSeconds);
         FreshHeap::SetUp();
     }
+    /// Disarms the watchdog: the test finished in time.
     void TearDown() override {
         FreshHeap::TearDown();
         alarm(0);
@@ -133,7 +145,7 @@ private:
     const char *hint_;
 };
 
-/** @brief mm_checkheap(0) run in a child process with a time limit: 1, 0, or what went wrong. */
+/** @brief The outcome of mm_checkheap(0) run in a child process with a time limit: 1, 0, or what went wrong. */
 struct CheckheapRun {
     int result = -1;    ///< what mm_checkheap returned (when it returned)
     std::string error;  ///< empty when it returned

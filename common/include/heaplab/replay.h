@@ -56,7 +56,7 @@ struct ReplayFailure {
 
 /** @brief The outcome of replaying one trace on one allocator. */
 struct ReplayResult {
-    std::string allocator;
+    std::string allocator;                 ///< the allocator's name (Allocator::name)
     std::string trace;                     ///< the trace's name
     std::string path;                      ///< the trace's file
     std::size_t ops = 0;                   ///< requests in the trace
@@ -74,7 +74,7 @@ struct ReplayResult {
  *        blamed on the request that caused it.
  */
 struct ReplayProgress {
-    std::atomic<std::size_t> op_index{0};
+    std::atomic<std::size_t> op_index{0};  ///< the request being made (index in Trace::ops)
     std::atomic<int> pass{0};  ///< 1 check, 2 measure, 3 time
 };
 

@@ -46,7 +46,7 @@ struct TraceOp {
         Realloc,  ///< `r id size`: mm_realloc(block id, size)
         Free,     ///< `f id`: mm_free(block id)
     };
-    Kind kind;
+    Kind kind;             ///< which mm_* function the request calls
     std::uint32_t id;      ///< the block's id, below Trace::num_ids
     std::size_t size;      ///< bytes asked (for Calloc: the size of one member); 0 for Free
     std::size_t nmemb;     ///< Calloc only: the number of members; 1 otherwise
@@ -72,9 +72,14 @@ struct Trace {
 /** @brief The one error a malformed trace raises; what() is `file:line: what is wrong`. */
 class TraceError : public std::runtime_error {
 public:
+    /// @p line is 1-based (0: the error is about the file as a whole, e.g. it cannot be read);
+    /// what() becomes `file:line: message`, the form editors and terminals turn into a link.
     TraceError(const std::string &file, std::size_t line, const std::string &message);
+    /// The trace file the error is in.
     [[nodiscard]] const std::string &file() const { return file_; }
+    /// The 1-based line of the bad request or header (0: the whole file).
     [[nodiscard]] std::size_t line() const { return line_; }
+    /// What is wrong, without the file and line (for callers that print those themselves).
     [[nodiscard]] const std::string &message() const { return message_; }
 
 private:
