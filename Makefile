@@ -1,7 +1,7 @@
 # HeapLab's front door. See README.md.
 #
 #   make          build everything into build/ (installs missing Debian packages first)
-#   make test     build, then run every test through CTest
+#   make test     build, build the docs, then run every test through CTest (the docs' browser test too)
 #   make docs     the documentation site, into build/docs/html (open index.html)
 #   make grade    the main job: replay the trace suite on every allocator and print the tables
 #   make bench    the allocators side by side: reference, glibc, jemalloc, tcmalloc, mimalloc
@@ -29,7 +29,7 @@ build: deps
 docs: build
 	@cmake --build $(BUILD) --target docs
 
-test: build
+test: build docs
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 # The main job: the trace suite on every allocator, then every lab's example submissions graded

@@ -21,6 +21,8 @@ Doxygen's warnings keep pointing at the right line of the real file):
    a link to a public header becomes a link to its page; an image link keeps only the file
    name, which Doxygen finds on IMAGE_PATH; a link to any other file of the repository (a
    source file, a folder) has no page on the site, so only its text is kept.
+4. A table of contents. A handout is long; the blank line under a README's title becomes
+   `[TOC]`, which the theme shows as a contents list that follows the reader down the page.
 
 A link to something that does not exist is left alone: Doxygen or the browser test then reports
 it, naming the page.
@@ -91,7 +93,9 @@ class Page:
         self.lines = read_lines(self.path)
         self.label = page_label(root, self.path, self.lines)
         self.anchors = {}          # GitHub slug -> Doxygen label
-        self.heading_ids = {}      # line number -> label to append (None: the page title)
+        self.heading_ids = {}      # line number -> label to append
+        self.title_line = None     # line number of the page title, when it is a `#` heading
+        self.is_readme = os.path.basename(self.path).lower() == "readme.md"
         self._scan()
 
     def _scan(self):
@@ -119,8 +123,11 @@ class Page:
             if count:
                 slug = f"{slug}-{count}"
             if explicit:
+                if is_title:
+                    self.title_line = number
                 self.anchors[slug] = explicit.group(1)
             elif is_title:
+                self.title_line = number
                 self.anchors[slug] = self.label
                 self.heading_ids[number] = self.label
             else:
@@ -140,16 +147,21 @@ class Filter:
             self.pages[path] = Page(self.root, path)
         return self.pages[path]
 
-    def link_target(self, is_image, target):
+    def link_target(self, is_image, target, number):
         """The link's new target, or None to keep only its text."""
         if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", target) or target.startswith(("@", "\\")):
             return target                                   # a URL, or already a Doxygen ref
         path, _, fragment = target.partition("#")
         if not path:                                        # #section on this page
             return "#" + self.page.anchors.get(fragment, fragment)
+        if is_image and "/" not in path:
+            return target                                   # a bare name: Doxygen looks on IMAGE_PATH
         resolved = os.path.normpath(os.path.join(os.path.dirname(self.page.path), path))
         if not os.path.exists(resolved):
-            return target                                   # broken: let the checks name it
+            # Said here in words; Doxygen's own error for it is cryptic ("unexpected token").
+            print(f"{self.page.path}:{number + 1}: error: the link target '{target}' does not exist",
+                  file=sys.stderr)
+            return target                                   # broken: Doxygen or the browser test fails
         if is_image or resolved.lower().endswith(IMAGE_SUFFIXES):
             return os.path.basename(resolved)
         if resolved.lower().endswith(".md"):
@@ -161,10 +173,10 @@ class Filter:
             return "@ref " + os.path.relpath(resolved, self.root)
         return None
 
-    def rewrite_links(self, text):
+    def rewrite_links(self, text, number):
         def one(match):
             is_image, body, target, title = match.group(1), match.group(2), match.group(3), match.group(4) or ""
-            new_target = self.link_target(bool(is_image), target)
+            new_target = self.link_target(bool(is_image), target, number)
             if new_target is None:
                 return body
             if new_target.startswith("@ref "):
@@ -191,7 +203,11 @@ class Filter:
             if in_fence:
                 out.append(line)
                 continue
-            line = self.rewrite_links(line)
+            if (self.page.is_readme and self.page.title_line is not None
+                    and number == self.page.title_line + 1 and not line.strip()):
+                out.append("[TOC]")
+                continue
+            line = self.rewrite_links(line, number)
             label = self.page.heading_ids.get(number)
             if label is not None:
                 line = line.rstrip() + " {#" + label + "}"
