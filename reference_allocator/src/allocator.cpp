@@ -88,9 +88,9 @@ void *allocate_slow(std::size_t n) {
     }
     ++tc->calls;
     if (size <= kCacheMaxBlock) {
-        unsigned c = cache_class_of(size);
+        unsigned c = cache_class_for(size);
         if (char *b = tc->pop(c)) return payload_of(b);  // first call of a thread: cache was just made
-        if (char *b = thread_cache_refill(tc, c)) return payload_of(b);
+        if (char *b = thread_cache_refill(tc, c, size)) return payload_of(b);
         if constexpr (kMmapFallback) {
             if (void *p = chunk_alloc(n, kAlign)) return p;
         }

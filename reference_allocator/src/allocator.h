@@ -79,7 +79,7 @@ void count_uncached_call();
 inline void *allocate(std::size_t n) {
     ThreadCache *tc = t_cache;  // one %fs-relative load; null before this thread's first call
     if (HEAPLAB_LIKELY(tc != nullptr && n <= kCacheMaxRequest)) {
-        unsigned c = cache_class_of(block_size_for(n));  // (n + 8 + 15) / 16 - 2: no table
+        unsigned c = cache_class_for(block_size_for(n));  // small: (n + 8 + 15) / 16 - 2, no table
         if (char *b = tc->pop(c)) {                      // head of the class's stack
             ++tc->calls;                                 // per-thread: no shared counter
             return payload_of(b);

@@ -9,7 +9,7 @@
  * | goal               | utilization (peak live / peak heap)        | speed and scaling of real programs        |
  * | break growth       | exactly the shortfall                      | at least 256 KiB, page-rounded            |
  * | trim threshold     | 1 MiB free at the top, keep 256 KiB        | 512 KiB free at the top, keep 128 KiB     |
- * | thread cache       | a few blocks per class                     | up to 8 KiB (2..64 blocks) per class      |
+ * | thread cache       | blocks to 1 KiB, a few per class           | blocks to 32 KiB: 8 KiB (2..64 blocks) per class to 1 KiB, 16 KiB (2..12) per larger class |
  * | when the break fails | ENOMEM (graders cap the heap on purpose) | mmap regions and chunks                   |
  *
  * Everything that differs between the two is here, as `constexpr` values, so the code reads
@@ -64,6 +64,9 @@ inline constexpr bool kMmapFallback = kPreload;
 /// The thread cache holds at most this many bytes of one size class (and 2..kCacheMaxCount
 /// blocks). The mm.h build keeps it small: a cached block is heap the replay counts as used.
 inline constexpr std::size_t kCacheBytesPerClass = kPreload ? 8 * KiB : 512;
+/// The same for each class above 1 KiB (the preload build caches blocks up to 32 KiB): a few
+/// blocks of each, so a thread that allocates and frees buffers of some KiB stays off the lock.
+inline constexpr std::size_t kCacheBytesPerLargeClass = kPreload ? 16 * KiB : 512;
 /// The most blocks of one class a thread cache holds, however small the blocks.
 inline constexpr unsigned kCacheMaxCount = kPreload ? 64 : 8;
 

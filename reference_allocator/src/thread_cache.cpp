@@ -130,7 +130,7 @@ ThreadCache *thread_cache_create() {
     return tc;
 }
 
-char *thread_cache_refill(ThreadCache *tc, unsigned c) {
+char *thread_cache_refill(ThreadCache *tc, unsigned c, std::size_t size) {
     // How many blocks to fetch in one visit to the heap is a trade between the lock and
     // locality:
     //  - Fetching only the block asked for keeps consecutive allocations of *any* sizes next
@@ -141,8 +141,8 @@ char *thread_cache_refill(ThreadCache *tc, unsigned c) {
     //    matters when threads compete for it.
     // So: one block while the process has a single thread (its lock is free, and skipped
     // anyway), a batch once there are several. The mm.h build always fetches one
-    // (utilization: no hoarding).
-    std::size_t size = cache_class_size(c);
+    // (utilization: no hoarding). A single block has the size asked for, not its class's
+    // (1040 bytes asked in class 1280 must not cost 1280); a batch has its class's size.
     unsigned batch = 1;
     if constexpr (kPreload) {
         if (!__libc_single_threaded) batch = kCapacity.of[c] / 2;
@@ -166,6 +166,7 @@ char *thread_cache_refill(ThreadCache *tc, unsigned c) {
         got[0] = g_heap.alloc_locked(size);
         n = got[0] != nullptr ? 1 : 0;
     } else {
+        size = cache_class_size(c);
         n = g_heap.alloc_run_locked(size, batch, got);  // one search for the whole batch
     }
     g_heap.unlock();

@@ -4,16 +4,18 @@
  *        shared cache line.
  *
  * ## Spec
- * Each thread has, once it first allocates, a ThreadCache: for each of the 63 classes of
- * block sizes 32..1024 bytes, a singly linked stack of blocks (linked through their payloads),
- * at most cache_capacity(class) long.
+ * Each thread has, once it first allocates, a ThreadCache: for each cache class (size_class.h:
+ * blocks of 32..1024 bytes in the mm.h build, 32 bytes..32 KiB in the preload build), a singly
+ * linked stack of blocks (linked through their payloads), at most cache_capacity(class) long;
+ * cache_max_bytes() bounds what one thread can hold.
  *
  * - A cached block is *allocated* as far as the heap knows (it never coalesces) and *free* as
  *   far as the program knows. Its payload carries cache_key() in its second word, which is
  *   how a second free() of it is caught; its header is never written (see block.h: only the
  *   heap lock's holder writes headers).
- * - **malloc** pops from its class; an empty class is refilled with half its capacity in one
- *   visit to the heap (one lock acquisition for many blocks).
+ * - **malloc** pops from its class; an empty class is refilled in one visit to the heap: with
+ *   half its capacity (one lock acquisition for many blocks) once the process has threads,
+ *   with the one block asked for, of exactly the size asked for, before.
  * - **free** pushes onto the freeing thread's cache, whichever thread allocated the block:
  *   blocks belong to the heap, not to threads, so a block freed by another thread needs no
  *   message back to its allocator (glibc's tcache does the same). A full class first returns
@@ -60,7 +62,8 @@ inline constexpr CacheCapacities kCapacity{};
 /// One thread's cache: a stack of blocks per size class, touched only by its thread, so
 /// neither malloc's nor free's fast path needs a lock or an atomic instruction.
 struct ThreadCache {
-    // Invariant: head[c] starts a chain of count[c] blocks of cache_class_size(c) bytes, each
+    // Invariant: head[c] starts a chain of count[c] blocks whose sizes have class c (at least
+    // cache_class_size(c) bytes, less than the next class's), each
     // allocated in the heap, linked through the first word of their payloads, with
     // cache_key(block) in the second.
     char *head[kCacheClasses];           ///< the top block of each class's stack, or null
@@ -99,9 +102,10 @@ extern __thread ThreadCache *t_cache HEAPLAB_TLS;
 /// the thread-exit key and the fork handlers). Null when the thread is exiting.
 ThreadCache *thread_cache_create();
 
-/// Takes half a class's capacity of blocks from the heap (one lock) and pops one of them.
-/// Null when the heap is out of memory.
-char *thread_cache_refill(ThreadCache *tc, unsigned c);
+/// Refills class @p c from the heap (one lock) and pops a block of at least @p size bytes (the
+/// block size a request needs; at most cache_class_size(c)). Null when the heap is out of
+/// memory.
+char *thread_cache_refill(ThreadCache *tc, unsigned c, std::size_t size);
 
 /// Returns half of a full class to the heap (one lock), then pushes @p b.
 void thread_cache_flush_and_push(ThreadCache *tc, unsigned c, char *b);
@@ -128,7 +132,8 @@ bool thread_caches_exact_locked();
 
 /// Blocks held by every cache.
 std::size_t thread_caches_blocks_locked();
-/// Bytes of the blocks held by every cache (headers included).
+/// Bytes of the blocks held by every cache (headers included), counted at their classes' sizes:
+/// a block above 1 KiB may be up to a class step larger, so this is a lower bound there.
 std::size_t thread_caches_bytes_locked();
 /// malloc-family calls served by every cache's threads.
 std::uint64_t thread_caches_calls_locked();

@@ -48,14 +48,40 @@ TEST(SizeClass, CacheClassesRoundTrip) {
     EXPECT_EQ(block_size_for(kCacheMaxRequest), kCacheMaxBlock);
 }
 
+// Every class either build may use (the preload build's go up to 32 KiB): malloc's class for a
+// block size holds blocks at least that large, free's class for a block is the one whose range
+// contains it, and the two agree exactly on class sizes.
+TEST(SizeClass, EveryBlockSizeHasAClassForMallocAndOneForFree) {
+    unsigned last = cache_class_of(kCacheClassLimit);
+    EXPECT_EQ(cache_class_size(last), kCacheClassLimit);
+    for (std::size_t s = kMinBlock; s <= kCacheClassLimit; s += kAlign) {
+        unsigned up = cache_class_for(s), down = cache_class_of(s);
+        EXPECT_GE(cache_class_size(up), s) << "malloc's class for block size " << s << " holds smaller blocks";
+        EXPECT_LE(cache_class_size(down), s) << "free's class for block size " << s << " is too large";
+        if (down < last) {
+            EXPECT_LT(s, cache_class_size(down + 1)) << "block size " << s << " belongs to a higher class";
+        }
+        if (up > 0) {
+            EXPECT_LT(cache_class_size(up - 1), s) << "malloc's class for block size " << s << " is not the tightest";
+        }
+        EXPECT_EQ(up == down, cache_class_size(up) == s) << "block size " << s;
+    }
+    for (unsigned c = kSmallCacheClasses; c <= last; ++c) {  // four classes per power of two
+        EXPECT_LE((cache_class_size(c) - cache_class_size(c - 1)) * 4, cache_class_size(c)) << "class " << c;
+    }
+}
+
 TEST(SizeClass, CacheCapacitiesStayWithinBounds) {
     for (unsigned c = 0; c < kCacheClasses; ++c) {
         EXPECT_GE(kCapacity.of[c], 2u);
         EXPECT_LE(kCapacity.of[c], kCacheMaxCount);
-        if (c > 0) {
-            EXPECT_LE(kCapacity.of[c], kCapacity.of[c - 1]);  // bigger blocks, fewer kept
+        if (c > 0 && c != kSmallCacheClasses) {  // each group has its own byte budget
+            EXPECT_LE(kCapacity.of[c], kCapacity.of[c - 1]) << "bigger blocks, fewer kept: class " << c;
         }
     }
+    std::size_t most = 0;
+    for (unsigned c = 0; c < kCacheClasses; ++c) most += kCapacity.of[c] * cache_class_size(c);
+    EXPECT_EQ(cache_max_bytes(), most);
 }
 
 }  // namespace
