@@ -103,8 +103,10 @@ constexpr std::size_t cache_class_size(unsigned c) {
     return (std::size_t{5} + r % 4) << (10 + r / 4 - 2);
 }
 
-/// Largest block a thread cache holds in this build, and the number of classes it uses.
+/// Largest block a thread cache holds in this build.
 inline constexpr std::size_t kCacheMaxBlock = kPreload ? kCacheClassLimit : kSmallCacheMax;
+/// The number of cache classes this build uses: the mm.h build stops at the small classes,
+/// because a block parked in a cache is heap the replay counts as used.
 inline constexpr unsigned kCacheClasses = cache_class_of(kCacheMaxBlock) + 1;  // 83 or 63
 /// Largest request served from a thread cache.
 inline constexpr std::size_t kCacheMaxRequest = kCacheMaxBlock - kHeaderSize;
