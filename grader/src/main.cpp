@@ -12,6 +12,7 @@
 #include "cmd_lab.h"
 #include "cmd_package.h"
 #include "cmd_release.h"
+#include "cmd_trace_bound.h"
 #include "cmd_trace_generate.h"
 #include "cmd_trace_replay.h"
 #include "heaplab/allocator.h"
@@ -31,6 +32,7 @@ int main(int argc, char **argv) {
     trace->require_subcommand(1);
     heaplab::add_trace_replay_command(*trace);
     heaplab::add_trace_generate_command(*trace);
+    heaplab::add_trace_bound_command(*trace);
 
     heaplab::add_lab_command(app);
     heaplab::add_check_command(app);

@@ -112,6 +112,44 @@ TEST_F(HeaplabCli, BadArgumentsExit2) {
     EXPECT_EQ(heaplab("").status, 2) << "a subcommand is required";
 }
 
+TEST_F(HeaplabCli, BoundPrintsEachTraceAndTheMean) {
+    // Two live 1-byte blocks: 2 bytes live; any allocator lays down at least 2 x 16 bytes, of
+    // which the last block's rounding may lie past the break: 2 / 16 = 12.5%. With the
+    // reference's layout (8-byte header, 32-byte blocks): 2 / (64 - 16) = 4.2%.
+    std::string tiny = write("tiny.rep", "heaplab-trace 1\nname tiny\nids 2\nops 2\na 0 1\na 1 1\n");
+    Outcome any = heaplab("trace bound " + tiny);
+    EXPECT_EQ(any.status, 0) << any.err;
+    EXPECT_NE(any.out.find("header 0 B, minimum block 16 B, alignment 16 B"), std::string::npos) << any.out;
+    EXPECT_NE(any.out.find("tiny"), std::string::npos) << any.out;
+    EXPECT_NE(any.out.find("12.5%"), std::string::npos) << "expected a bound of 12.5%:\n" << any.out;
+    Outcome ref = heaplab("trace bound --header 8 --min-block 32 --zero-block 32 " + tiny + " " + tiny);
+    EXPECT_EQ(ref.status, 0) << ref.err;
+    EXPECT_NE(ref.out.find("mean"), std::string::npos) << ref.out;
+    EXPECT_NE(ref.out.find("4.2%"), std::string::npos) << "expected a bound of 4.2%:\n" << ref.out;
+}
+
+TEST_F(HeaplabCli, BoundJsonHasEveryTraceAndTheMean) {
+    Outcome run = heaplab("trace bound --json " + good() + " " + good());
+    ASSERT_EQ(run.status, 0) << run.err;
+    nlohmann::json json = nlohmann::json::parse(run.out, nullptr, false);
+    ASSERT_FALSE(json.is_discarded()) << "--json must print valid JSON, got:\n" << run.out;
+    ASSERT_EQ(json.at("traces").size(), 2u);
+    const auto &trace = json.at("traces").at(0);
+    EXPECT_EQ(trace.at("trace"), "good");
+    EXPECT_EQ(trace.at("peak_live_bytes"), 400) << "24 + 100 grown to 300, with the 100 still live";
+    EXPECT_EQ(trace.at("peak_footprint_bytes"), 416) << "304 + 112";
+    EXPECT_DOUBLE_EQ(json.at("mean_bound").get<double>(), 1.0);
+    EXPECT_EQ(json.at("layout").at("min_block"), 16);
+}
+
+TEST_F(HeaplabCli, BoundRejectsAnImpossibleLayoutInOneLine) {
+    Outcome run = heaplab("trace bound --alignment 24 " + good());
+    EXPECT_EQ(run.status, 2);
+    EXPECT_EQ(run.err, "heaplab: trace bound: alignment must be a power of two, got 24\n");
+    EXPECT_EQ(heaplab("trace bound").status, 2) << "no trace given";
+    EXPECT_EQ(heaplab("trace bound --header lots " + good()).status, 2);
+}
+
 TEST_F(HeaplabCli, ACrashingAllocatorGetsAVerdictAndTheRunGoesOn) {
     // The plug-in crashes in its fifth mm_malloc: request 4 of this trace.
     std::string mallocs = write("mallocs.rep", "heaplab-trace 1\nids 6\nops 6\na 0 1\na 1 2\na 2 3\na 3 4\na 4 5\na 5 6\n");
