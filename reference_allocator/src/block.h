@@ -54,6 +54,7 @@ namespace heaplab::ref {
 /// load, and a header never straddles two words.
 using Word = std::uint64_t;
 
+// [constants]
 inline constexpr std::size_t kAlign = 16;       ///< payload alignment (glibc's on x86-64)
 inline constexpr std::size_t kHeaderSize = 8;   ///< one header word before every payload
 inline constexpr std::size_t kMinBlock = 32;    ///< header + next + prev + footer
@@ -64,11 +65,13 @@ inline constexpr Word kMmapped = 4;    ///< a chunk mapped on its own (the mmap 
 inline constexpr Word kFlagMask = 0xF;  ///< flags, including the unused bit 3
 inline constexpr Word kSizeMask = 0x0000'FFFF'FFFF'FFF0;  ///< bits 4..47: the block size
 inline constexpr Word kTagMask = 0xFFFF'0000'0000'0000;   ///< bits 48..63: the tag (tag_of())
+// [constants]
 
 /// The largest request any function accepts. Above it, the block size arithmetic could
 /// overflow the 44-bit size field; glibc likewise refuses anything above PTRDIFF_MAX.
 inline constexpr std::size_t kMaxRequest = (std::size_t{1} << 46);
 
+// [free_block]
 /**
  * @brief A free block, as the free lists see it. An allocated block is just its header word.
  *
@@ -85,6 +88,7 @@ static_assert(sizeof(FreeBlock) + sizeof(Word) <= kMinBlock, "a free block must 
 static_assert(kMinBlock % kAlign == 0 && kHeaderSize < kAlign);
 static_assert((kSizeMask & kFlagMask) == 0 && (kSizeMask & kTagMask) == 0);
 static_assert(kMaxRequest * 2 < kSizeMask, "block sizes of any request fit the size field");
+// [free_block]
 
 /// @name Reading and writing words at arbitrary heap addresses
 /// The heap is raw bytes; we compile with -fno-strict-aliasing so these are plain loads and
@@ -116,12 +120,14 @@ inline char *next_block(char *block) { return block + size_of(load(block)); }
 /// address alone. HeapLab detects mistakes, not attacks: a constant is enough.
 inline constexpr Word kTagCookie = 0x5eed'4ea9'1ab0'c0deULL;
 
+// [tag]
 /// The 16-bit tag of an allocated block at @p block of @p size bytes, in bits 48..63.
 inline Word tag_of(const void *block, std::size_t size) {
     Word x = (reinterpret_cast<std::uintptr_t>(block) ^ (Word{size} << 20) ^ kTagCookie) *
              0x9E37'79B9'7F4A'7C15ULL;
     return x & kTagMask;
 }
+// [tag]
 
 /// The mark a thread cache leaves in the second payload word of a block it holds. A free()
 /// that finds it there is a double free. malloc() clears it when it hands the block out, so
@@ -149,6 +155,7 @@ inline void write_free(char *block, std::size_t size, Word prev_alloc) {
 /// Rounds @p n up to a multiple of @p to, a power of two.
 constexpr std::size_t round_up(std::size_t n, std::size_t to) { return (n + to - 1) & ~(to - 1); }
 
+// [block_size_for]
 /**
  * @brief The block size that serves a request of @p n payload bytes: n plus the header,
  *        rounded up to 16, at least kMinBlock. @p n must be at most kMaxRequest.
@@ -158,6 +165,7 @@ constexpr std::size_t block_size_for(std::size_t n) {
     return b < kMinBlock ? kMinBlock : b;
 }
 static_assert(block_size_for(0) == 32 && block_size_for(24) == 32 && block_size_for(25) == 48);
+// [block_size_for]
 
 /// The bytes a program may use in an allocated heap block of @p size bytes.
 constexpr std::size_t usable_of(std::size_t size) { return size - kHeaderSize; }
