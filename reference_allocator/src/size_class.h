@@ -38,6 +38,7 @@ inline constexpr unsigned kNumBins =
     kExactBins + (kMaxLog2 - 10 + 1) * kRangeBinsPerPow2;  // 216
 static_assert(std::size_t{1} << 10 == kExactLimit);
 
+// [bin_of]
 /// The bin of a free block of @p size bytes (a multiple of 16, at least kMinBlock).
 constexpr unsigned bin_of(std::size_t size) {
     if (size < kExactLimit) return static_cast<unsigned>(size / kAlign);
@@ -45,6 +46,7 @@ constexpr unsigned bin_of(std::size_t size) {
     unsigned sub = static_cast<unsigned>(size >> (log2 - 2)) & 3;
     return kExactBins + (log2 - 10) * kRangeBinsPerPow2 + sub;
 }
+// [bin_of]
 
 /// The smallest block size a bin holds (the inverse of bin_of() on bin boundaries).
 constexpr std::size_t bin_min_size(unsigned bin) {
