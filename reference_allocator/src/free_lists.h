@@ -45,6 +45,7 @@ public:
         for (auto &w : bitmap_) w = 0;
     }
 
+    // [insert]
     /// Links free block @p b of @p size bytes at the head of its bin (LIFO) and marks the bin
     /// non-empty. @p size is passed in because the caller has it in a register already.
     void insert(FreeBlock *b, std::size_t size) {
@@ -56,7 +57,9 @@ public:
         heads_[bin] = b;
         bitmap_[bin / 64] |= std::uint64_t{1} << (bin % 64);
     }
+    // [insert]
 
+    // [remove]
     /// Unlinks @p b (of @p size bytes) from wherever it is in its bin, in O(1); clears the bin's
     /// bit when it was the last block.
     void remove(FreeBlock *b, std::size_t size) {
@@ -69,7 +72,9 @@ public:
         }
         if (b->next != nullptr) b->next->prev = b->prev;
     }
+    // [remove]
 
+    // [find]
     /// A free block of at least @p size bytes (still linked), or null when none exists.
     FreeBlock *find(std::size_t size) const {
         unsigned bin = bin_of(size);
@@ -111,6 +116,7 @@ public:
         }
         return best;
     }
+    // [find]
 
     /// @name Inspection, for the heap checker and the tests
     /// @{
