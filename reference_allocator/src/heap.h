@@ -68,6 +68,7 @@ struct HeapStats {
 /// before any constructor runs.
 class Heap {
 public:
+    // [lock]
     /// @name The heap lock
     /// While the process has a single thread, glibc's `__libc_single_threaded` is true and the
     /// lock is skipped altogether (glibc's own malloc does the same): nobody can be holding it,
@@ -85,6 +86,7 @@ public:
         if (!__libc_single_threaded) pthread_mutex_unlock(&mutex_);
     }
     /// @}
+    // [lock]
     /// For pthread_atfork: the child inherits the lock held by the thread that forked.
     void reinit_lock_in_child() { mutex_ = PTHREAD_MUTEX_INITIALIZER; }
 
