@@ -68,6 +68,7 @@ bool Heap::reset_locked() {
     return setup_break_locked();
 }
 
+// [wilderness]
 bool Heap::is_wilderness(const char *block, std::size_t size) const {
     return break_ready_ && block + size == epilogue();
 }
@@ -79,7 +80,9 @@ void Heap::link_locked(char *block, std::size_t size) {
 void Heap::unlink_locked(char *block, std::size_t size) {
     if (!is_wilderness(block, size)) lists_.remove(reinterpret_cast<FreeBlock *>(block), size);
 }
+// [wilderness]
 
+// [place]
 char *Heap::place_locked(char *block, std::size_t size) {
     Word h = load(block);
     std::size_t have = size_of(h);
@@ -104,7 +107,9 @@ char *Heap::place_locked(char *block, std::size_t size) {
     if (size <= kCacheMaxBlock) store(static_cast<char *>(payload_of(block)) + sizeof(Word), 0);
     return block;
 }
+// [place]
 
+// [grow]
 char *Heap::grow_break_locked(std::size_t size) {
     if (!break_ready_ && !setup_break_locked()) return nullptr;
     char *epi = epilogue();
@@ -142,6 +147,7 @@ char *Heap::grow_break_locked(std::size_t size) {
     }
     return start;
 }
+// [grow]
 
 char *Heap::grow_mapped_locked(std::size_t size) {
     unsigned n = nregions_.load(std::memory_order_relaxed);
@@ -207,6 +213,7 @@ bool Heap::fits_locked(std::size_t size) const {
     return (load(epi) & kPrevAlloc) == 0 && load(epi - kHeaderSize) >= size;
 }
 
+// [alloc]
 char *Heap::alloc_locked(std::size_t size) {
     if (FreeBlock *fb = lists_.find(size)) {
         lists_.remove(fb, size_of(fb->header));
@@ -218,6 +225,7 @@ char *Heap::alloc_locked(std::size_t size) {
     }
     return block == nullptr ? nullptr : place_locked(block, size);
 }
+// [alloc]
 
 void Heap::split_tail_locked(char *block, std::size_t size) {
     Word h = load(block);
@@ -253,6 +261,7 @@ char *Heap::alloc_aligned_locked(std::size_t size, std::size_t align) {
     return block;
 }
 
+// [trim]
 bool Heap::trim_locked(char *block, std::size_t size, Word prev_alloc) {
     std::size_t release = size - kTopPad;
     if constexpr (kPreload) release &= ~(page_size() - 1);
@@ -265,8 +274,10 @@ bool Heap::trim_locked(char *block, std::size_t size, Word prev_alloc) {
     regions_[0].end.store(new_epi + kHeaderSize, std::memory_order_release);
     return true;  // what is left is the wilderness: in no list
 }
+// [trim]
 static_assert(kTopPad >= kMinBlock && kTrimThreshold > kTopPad);
 
+// [free]
 void Heap::free_locked(char *block) {
     Word h = load(block);
     std::size_t size = size_of(h);
@@ -292,7 +303,9 @@ void Heap::free_locked(char *block) {
         return;
     link_locked(block, size);
 }
+// [free]
 
+// [resize]
 char *Heap::resize_locked(char *block, std::size_t size) {
     Word h = load(block);
     std::size_t have = size_of(h);
@@ -324,6 +337,7 @@ char *Heap::resize_locked(char *block, std::size_t size) {
     if (top == nullptr) return nullptr;
     return absorb_locked(block, block, have, have + size_of(load(top)), size, prev);
 }
+// [resize]
 
 char *Heap::absorb_locked(char *start, char *block, std::size_t have, std::size_t total,
                           std::size_t size, Word prev_alloc) {
