@@ -72,6 +72,7 @@ struct ThreadCache {
     ThreadCache *next_all;    ///< every cache ever made (for mm_init and statistics)
     ThreadCache *next_spare;  ///< caches of threads that exited, ready for reuse
 
+    // [push_pop]
     /// Pops a block of class @p c, or null when the class is empty. Fast path: no lock.
     char *pop(unsigned c) {
         char *b = head[c];
@@ -93,6 +94,7 @@ struct ThreadCache {
         ++count[c];
         return true;
     }
+    // [push_pop]
 };
 
 /// This thread's cache, or null (not created yet, or the thread is exiting).
