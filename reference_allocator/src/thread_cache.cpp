@@ -130,6 +130,7 @@ ThreadCache *thread_cache_create() {
     return tc;
 }
 
+// [refill]
 char *thread_cache_refill(ThreadCache *tc, unsigned c, std::size_t size) {
     // How many blocks to fetch in one visit to the heap is a trade between the lock and
     // locality:
@@ -175,6 +176,7 @@ char *thread_cache_refill(ThreadCache *tc, unsigned c, std::size_t size) {
     for (unsigned i = n; i > 1; --i) tc->push(c, got[i - 1]);
     return n == 0 ? nullptr : got[0];
 }
+// [refill]
 
 void thread_cache_drain_before_growth_locked(ThreadCache *tc, std::size_t size) {
     if (tc == nullptr || g_heap.fits_locked(size)) return;
