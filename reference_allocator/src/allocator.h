@@ -75,6 +75,7 @@ Stats stats();
 /// Counts a call made without a thread cache (exiting threads, first calls).
 void count_uncached_call();
 
+// [allocate]
 /// malloc(n). Inline: this is the path most calls of a real program take.
 inline void *allocate(std::size_t n) {
     ThreadCache *tc = t_cache;  // one %fs-relative load; null before this thread's first call
@@ -88,7 +89,9 @@ inline void *allocate(std::size_t n) {
     // Large request, empty class, or no cache yet (lazy initialisation happens there).
     return allocate_slow(n);
 }
+// [allocate]
 
+// [deallocate]
 /// free(p). Inline: the common case is a small block going onto this thread's cache.
 /// Every check that guards against a bad pointer is on this path too — a fast free that
 /// skipped them would let a double free corrupt the cache silently.
@@ -114,6 +117,7 @@ inline void deallocate(void *p) {
     // the slow path names and aborts on.
     deallocate_slow(p);
 }
+// [deallocate]
 
 }  // namespace heaplab::ref
 
