@@ -19,6 +19,7 @@ void *fail_enomem() {
     return nullptr;
 }
 
+// [validate]
 /// The header of @p p, a pointer the program hands back to @p op ("free()", "realloc()",
 /// ...). Every way it can be wrong is reported and aborts: misaligned, outside the heap, a
 /// header whose tag does not match (not a block we returned, or the header was overwritten),
@@ -49,6 +50,7 @@ char *validate(void *p, const char *op) {
         fatal_pointer(op, "double free (the block is already free)", p);
     fatal_pointer(op, "invalid pointer (no block of heaplab starts here)", p);
 }
+// [validate]
 
 inline void count_call() {
     if (ThreadCache *tc = t_cache)
@@ -127,6 +129,7 @@ void deallocate_slow(void *p) {
     errno = saved_errno;
 }
 
+// [reallocate]
 void *reallocate(void *p, std::size_t n) {
     if (p == nullptr) return allocate(n);
     if (n == 0) {  // documented choice: free and return NULL, as glibc does
@@ -157,6 +160,7 @@ void *reallocate(void *p, std::size_t n) {
     deallocate(p);
     return q;
 }
+// [reallocate]
 
 void *allocate_zeroed(std::size_t nmemb, std::size_t size) {
     std::size_t n;
