@@ -41,6 +41,7 @@ inline constexpr bool kPreload = HEAPLAB_REF_PRELOAD != 0;
 
 inline constexpr std::size_t KiB = 1024;  ///< the settings below are written in KiB, as they are tuned
 
+// [config]
 /// The least the break grows by. Each mem_sbrk() is a lock and a system call on the real
 /// break, so real programs grow in large steps; the graded heap grows by exactly what is
 /// missing, because every byte above the peak of live data lowers utilization.
@@ -69,6 +70,7 @@ inline constexpr std::size_t kCacheBytesPerClass = kPreload ? 8 * KiB : 512;
 inline constexpr std::size_t kCacheBytesPerLargeClass = kPreload ? 16 * KiB : 512;
 /// The most blocks of one class a thread cache holds, however small the blocks.
 inline constexpr unsigned kCacheMaxCount = kPreload ? 64 : 8;
+// [config]
 
 }  // namespace heaplab::ref
 
