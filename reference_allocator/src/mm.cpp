@@ -18,6 +18,7 @@ using namespace heaplab::ref;
 
 extern "C" {
 
+// [mm]
 HEAPLAB_EXPORT int mm_init(void) { return reset_heap(); }
 
 HEAPLAB_EXPORT void *mm_malloc(size_t size) { return allocate(size); }
@@ -27,6 +28,7 @@ HEAPLAB_EXPORT void mm_free(void *ptr) { deallocate(ptr); }
 HEAPLAB_EXPORT void *mm_realloc(void *ptr, size_t size) { return reallocate(ptr, size); }
 
 HEAPLAB_EXPORT void *mm_calloc(size_t nmemb, size_t size) { return allocate_zeroed(nmemb, size); }
+// [mm]
 
 HEAPLAB_EXPORT int mm_checkheap(int verbose) {
     std::size_t problems = check_heap(verbose != 0);
