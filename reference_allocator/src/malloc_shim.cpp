@@ -89,6 +89,7 @@ __attribute__((destructor)) void print_stats_at_exit() {
 
 extern "C" {
 
+// [shim]
 HEAPLAB_EXPORT void *malloc(size_t n) { return allocate(n); }
 
 HEAPLAB_EXPORT void free(void *p) { deallocate(p); }
@@ -96,6 +97,7 @@ HEAPLAB_EXPORT void free(void *p) { deallocate(p); }
 HEAPLAB_EXPORT void *calloc(size_t nmemb, size_t size) { return allocate_zeroed(nmemb, size); }
 
 HEAPLAB_EXPORT void *realloc(void *p, size_t n) { return reallocate(p, n); }
+// [shim]
 
 HEAPLAB_EXPORT void *reallocarray(void *p, size_t nmemb, size_t size) {
     size_t n;
