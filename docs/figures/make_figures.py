@@ -2,10 +2,10 @@
 """Draws the hand-made teaching figures of the HeapLab site as SVG files.
 
     python3 docs/figures/make_figures.py [OUT_DIR]     (default: the folder of this script)
+    python3 docs/figures/make_figures.py --check       exit 1 if a committed SVG differs
 
-The SVGs are committed next to this script, so that the handouts show them on GitHub too; a
-test (docs/figures-up-to-date) fails when a committed SVG differs from what this script draws.
-Edit a figure here, run the script, commit both.
+The SVGs are committed next to this script, so that the handouts show them on GitHub too; the
+test docs/figures-up-to-date runs --check. Edit a figure here, run the script, commit both.
 
 Every figure uses the same visual language, readable without colour:
   header/footer words  dark grey, white monospace text
@@ -590,12 +590,35 @@ FIGURES = [process_layout, interleaved_fragmentation, lab01_block, lab02_header,
            reference_block]
 
 
+def check(folder):
+    """Compares every figure with its committed file; returns the process's exit status."""
+    stale = []
+    for make in FIGURES:
+        figure = make()
+        path = os.path.join(folder, figure.name)
+        try:
+            with open(path, encoding="utf-8") as f:
+                committed = f.read()
+        except OSError:
+            committed = None
+        if committed != figure.svg():
+            stale.append(figure.name)
+    for name in stale:
+        print(f"docs/figures/{name} is not what make_figures.py draws: run "
+              f"python3 docs/figures/make_figures.py and commit the result")
+    return 1 if stale else 0
+
+
 def main():
-    out_dir = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
+    here = os.path.dirname(os.path.abspath(__file__))
+    if sys.argv[1:] == ["--check"]:
+        return check(here)
+    out_dir = sys.argv[1] if len(sys.argv) > 1 else here
     os.makedirs(out_dir, exist_ok=True)
     for make in FIGURES:
         make().write(out_dir)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
