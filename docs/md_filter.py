@@ -23,6 +23,12 @@ Doxygen's warnings keep pointing at the right line of the real file):
    source file, a folder) has no page on the site, so only its text is kept.
 4. A table of contents. A handout is long; the blank line under a README's title becomes
    `[TOC]`, which the theme shows as a contents list that follows the reader down the page.
+5. Code in headings. Doxygen 1.9.4 writes a heading's `code` into the table of contents and
+   the navigation tree as literal `<tt>` tags, so the filter drops the backticks of headings.
+6. Terminal drawings. An ASCII diagram that a figure replaces is a fenced block without a
+   language (or `text`) followed by the figure's image line, with only blank lines between: the
+   terminal reader needs the ASCII, GitHub shows both, the site shows the figure alone, so the
+   filter blanks the block's lines.
 
 A link to something that does not exist is left alone: Doxygen or the browser test then reports
 it, naming the page.
@@ -40,6 +46,8 @@ CODE_SPAN = re.compile(r"(`+)(?:.+?)\1")
 # [text](target) or ![alt](target); text may hold one level of brackets ([`a[0]`](x)).
 LINK = re.compile(r"(!?)\[((?:[^\[\]]|\[[^\[\]]*\])*)\]\(\s*([^()\s]+)(\s+\"[^\"]*\")?\s*\)")
 PAGE_COMMAND = re.compile(r"^\s*[\\@](page|mainpage)\b\s*(\S*)")
+PLAIN_FENCE = re.compile(r"^(```|~~~)(text)?\s*$")
+IMAGE_LINE = re.compile(r"^!\[[^\]]*\]\([^()\s]+\)\s*$")
 IMAGE_SUFFIXES = (".svg", ".png", ".jpg", ".jpeg", ".gif")
 HEADER_SUFFIXES = (".h", ".hpp")
 
@@ -192,10 +200,33 @@ class Filter:
         out.append(LINK.sub(one, text[last:]))
         return "".join(out)
 
+    def drawings_replaced_by_figures(self):
+        """Line numbers of the plain fenced blocks (fences included) that an image follows."""
+        lines, blank, number = self.page.lines, set(), 0
+        while number < len(lines):
+            if not FENCE.match(lines[number]):
+                number += 1
+                continue
+            start, plain = number, PLAIN_FENCE.match(lines[number]) is not None
+            number += 1
+            while number < len(lines) and not FENCE.match(lines[number]):
+                number += 1
+            after = number + 1
+            while after < len(lines) and not lines[after].strip():
+                after += 1
+            if plain and number < len(lines) and after < len(lines) and IMAGE_LINE.match(lines[after]):
+                blank.update(range(start, number + 1))
+            number += 1
+        return blank
+
     def run(self):
         out = []
         in_fence = False
+        blank = self.drawings_replaced_by_figures()
         for number, line in enumerate(self.page.lines):
+            if number in blank:
+                out.append("")
+                continue
             if FENCE.match(line):
                 in_fence = not in_fence
                 out.append(line)
@@ -208,6 +239,8 @@ class Filter:
                 out.append("[TOC]")
                 continue
             line = self.rewrite_links(line, number)
+            if HEADING.match(line):
+                line = line.replace("`", "")
             label = self.page.heading_ids.get(number)
             if label is not None:
                 line = line.rstrip() + " {#" + label + "}"
