@@ -25,7 +25,14 @@ Doxygen's warnings keep pointing at the right line of the real file):
    `[TOC]`, which the theme shows as a contents list that follows the reader down the page.
 5. Code in headings. Doxygen 1.9.4 writes a heading's `code` into the table of contents and
    the navigation tree as literal `<tt>` tags, so the filter drops the backticks of headings.
-6. Terminal drawings. An ASCII diagram that a figure replaces is a fenced block without a
+6. Bold text. Doxygen 1.9.4 does not see `**` as bold next to a code span or a quote
+   (`**`mem_sbrk`'s failure**`), and then garbles the code spans that follow on the line; the
+   filter writes bold as `<b>...</b>`, which it always understands.
+7. Apostrophes in code. Doxygen 1.9.4 reads `` `text' `` as a typographic quotation, so a code
+   span holding an apostrophe (`'\0'`, `--gtest_filter='Suite.*'`) comes out mangled, and the
+   rest of the line with it; the filter writes such a span with double backticks, which it
+   reads as code.
+8. Terminal drawings. An ASCII diagram that a figure replaces is a fenced block without a
    language (or `text`) followed by the figure's image line, with only blank lines between: the
    terminal reader needs the ASCII, GitHub shows both, the site shows the figure alone, so the
    filter blanks the block's lines.
@@ -219,33 +226,88 @@ class Filter:
             number += 1
         return blank
 
+    @staticmethod
+    def quote_safe_code(line):
+        """A single-backtick code span holding an apostrophe becomes a double-backtick one."""
+        def one(span):
+            text = span.group(0)
+            if not text.startswith("``") and "'" in text:
+                return "`` " + text[1:-1] + " ``"
+            return text
+        return CODE_SPAN.sub(one, line)
+
+    @staticmethod
+    def split_code(line):
+        """The line as (is_code, text) pieces: code spans and the text between them."""
+        pieces, last = [], 0
+        for span in CODE_SPAN.finditer(line):
+            pieces.append((False, line[last:span.start()]))
+            pieces.append((True, span.group(0)))
+            last = span.end()
+        pieces.append((False, line[last:]))
+        return pieces
+
+    def html_bold(self, lines):
+        """`**text**` outside code spans becomes `<b>text</b>`, paragraph by paragraph (bold may
+        run over a line break), when the paragraph's markers pair up; otherwise (a literal `**`,
+        as in `xoshiro256**`) the paragraph is left alone."""
+        def markers(line):
+            return sum(text.count("**") for code, text in self.split_code(line) if not code)
+
+        def convert(paragraph):
+            if sum(markers(line) for line in paragraph) % 2:
+                return paragraph
+            out, opening = [], True
+            for line in paragraph:
+                pieces = []
+                for code, text in self.split_code(line):
+                    if not code:
+                        parts = text.split("**")
+                        text = parts[0]
+                        for part in parts[1:]:
+                            text += ("<b>" if opening else "</b>") + part
+                            opening = not opening
+                    pieces.append(text)
+                out.append("".join(pieces))
+            return out
+
+        result, paragraph = [], []
+        for line, is_text in lines:
+            if not is_text or not line.strip() or HEADING.match(line):
+                result += convert(paragraph)
+                paragraph = []
+                result.append(line)
+            else:
+                paragraph.append(line)
+        return result + convert(paragraph)
+
     def run(self):
         out = []
         in_fence = False
         blank = self.drawings_replaced_by_figures()
-        for number, line in enumerate(self.page.lines):
+        for number, line in enumerate(self.page.lines):  # out: (line, is Markdown text)
             if number in blank:
-                out.append("")
+                out.append(("", False))
                 continue
             if FENCE.match(line):
                 in_fence = not in_fence
-                out.append(line)
+                out.append((line, False))
                 continue
             if in_fence:
-                out.append(line)
+                out.append((line, False))
                 continue
             if (self.page.is_readme and self.page.title_line is not None
                     and number == self.page.title_line + 1 and not line.strip()):
-                out.append("[TOC]")
+                out.append(("[TOC]", False))
                 continue
-            line = self.rewrite_links(line, number)
+            line = self.quote_safe_code(self.rewrite_links(line, number))
             if HEADING.match(line):
                 line = line.replace("`", "")
             label = self.page.heading_ids.get(number)
             if label is not None:
                 line = line.rstrip() + " {#" + label + "}"
-            out.append(line)
-        return "\n".join(out)
+            out.append((line, True))
+        return "\n".join(self.html_bold(out))
 
 
 def main():
