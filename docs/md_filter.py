@@ -33,9 +33,9 @@ Doxygen's warnings keep pointing at the right line of the real file):
    rest of the line with it; the filter writes such a span with double backticks, which it
    reads as code.
 8. Terminal drawings. An ASCII diagram that a figure replaces is a fenced block without a
-   language (or `text`) followed by the figure's image line, with only blank lines between: the
-   terminal reader needs the ASCII, GitHub shows both, the site shows the figure alone, so the
-   filter blanks the block's lines.
+   language (or `text`) followed by the image line of a figure in a `figures/` folder
+   (docs/figures), with only blank lines between. The terminal reader needs the ASCII, GitHub
+   shows both, the site shows the figure alone: the filter blanks the block's lines.
 
 A link to something that does not exist is left alone: Doxygen or the browser test then reports
 it, naming the page.
@@ -54,7 +54,7 @@ CODE_SPAN = re.compile(r"(`+)(?:.+?)\1")
 LINK = re.compile(r"(!?)\[((?:[^\[\]]|\[[^\[\]]*\])*)\]\(\s*([^()\s]+)(\s+\"[^\"]*\")?\s*\)")
 PAGE_COMMAND = re.compile(r"^\s*[\\@](page|mainpage)\b\s*(\S*)")
 PLAIN_FENCE = re.compile(r"^(```|~~~)(text)?\s*$")
-IMAGE_LINE = re.compile(r"^!\[[^\]]*\]\([^()\s]+\)\s*$")
+FIGURE_LINE = re.compile(r"^!\[[^\]]*\]\((?:[^()\s]*/)?figures/[^()\s/]+\)\s*$")
 IMAGE_SUFFIXES = (".svg", ".png", ".jpg", ".jpeg", ".gif")
 HEADER_SUFFIXES = (".h", ".hpp")
 
@@ -221,7 +221,7 @@ class Filter:
             after = number + 1
             while after < len(lines) and not lines[after].strip():
                 after += 1
-            if plain and number < len(lines) and after < len(lines) and IMAGE_LINE.match(lines[after]):
+            if plain and number < len(lines) and after < len(lines) and FIGURE_LINE.match(lines[after]):
                 blank.update(range(start, number + 1))
             number += 1
         return blank
