@@ -54,6 +54,7 @@ CODE_SPAN = re.compile(r"(`+)(?:.+?)\1")
 LINK = re.compile(r"(!?)\[((?:[^\[\]]|\[[^\[\]]*\])*)\]\(\s*([^()\s]+)(\s+\"[^\"]*\")?\s*\)")
 PAGE_COMMAND = re.compile(r"^\s*[\\@](page|mainpage)\b\s*(\S*)")
 PLAIN_FENCE = re.compile(r"^(```|~~~)(text)?\s*$")
+LIST_ITEM = re.compile(r"^\s*([-*+]|\d+\.)\s")
 FIGURE_LINE = re.compile(r"^!\[[^\]]*\]\((?:[^()\s]*/)?figures/[^()\s/]+\)\s*$")
 IMAGE_SUFFIXES = (".svg", ".png", ".jpg", ".jpeg", ".gif")
 HEADER_SUFFIXES = (".h", ".hpp")
@@ -249,7 +250,7 @@ class Filter:
 
     def html_bold(self, lines):
         """`**text**` outside code spans becomes `<b>text</b>`, paragraph by paragraph (bold may
-        run over a line break), when the paragraph's markers pair up; otherwise (a literal `**`,
+        run over a line break; a list item is a paragraph), when the paragraph's markers pair up; otherwise (a literal `**`,
         as in `xoshiro256**`) the paragraph is left alone."""
         def markers(line):
             return sum(text.count("**") for code, text in self.split_code(line) if not code)
@@ -273,6 +274,9 @@ class Filter:
 
         result, paragraph = [], []
         for line, is_text in lines:
+            if is_text and LIST_ITEM.match(line):  # an item starts a paragraph of its own
+                result += convert(paragraph)
+                paragraph = []
             if not is_text or not line.strip() or HEADING.match(line):
                 result += convert(paragraph)
                 paragraph = []

@@ -55,7 +55,7 @@ class MdFilterTest(unittest.TestCase):
             "Intro.",
             "",
             "## What you will learn {#labs_01_bump_what-you-will-learn}",
-            "### Step 1: `mm_init` {#labs_01_bump_step-1-mm_init}",
+            "### Step 1: mm_init {#labs_01_bump_step-1-mm_init}",  # Doxygen shows <tt> in the TOC
             "## What you will learn {#labs_01_bump_what-you-will-learn-1}",
             "",
         ])
@@ -107,6 +107,48 @@ class MdFilterTest(unittest.TestCase):
         out, err = self.run_filter("bench/README.md")
         self.assertEqual(out.split("\n")[2], "See [gone](../nowhere/README.md).")
         self.assertIn("bench/README.md:3: error: the link target '../nowhere/README.md' does not exist", err)
+
+    def test_bold_becomes_html_and_code_with_an_apostrophe_gets_double_backticks(self):
+        self.write("labs/00-heap-basics/README.md", """\
+            # Lab 00
+
+            - **`p = NULL; free(p);`** — the wrong order; **no room for
+              the `'\\0'`** at the end.
+            - The xoshiro256** generator and `a ** b` stay as they are.
+            """)
+        out, _ = self.run_filter("labs/00-heap-basics/README.md")
+        lines = out.split("\n")
+        self.assertEqual(lines[2], "- <b>`p = NULL; free(p);`</b> — the wrong order; <b>no room for")
+        self.assertEqual(lines[3], "  the `` '\\0' ``</b> at the end.")
+        self.assertEqual(lines[4], "- The xoshiro256** generator and `a ** b` stay as they are.")
+
+    def test_an_ascii_drawing_before_its_figure_is_blanked_for_the_site(self):
+        self.write("labs/02-free-list/README.md", """\
+            # Lab 02
+
+            ```
+            | A | f |
+            ```
+
+            ![the heap](../../docs/figures/heap.svg)
+
+            ```sh
+            make test
+            ```
+
+            ![the heap](../../docs/figures/heap.svg)
+
+            ```
+            a table
+            ```
+            ![a chart](results/chart.svg)
+            """)
+        self.write("labs/02-free-list/results/chart.svg", "<svg/>\n")
+        out, _ = self.run_filter("labs/02-free-list/README.md")
+        lines = out.split("\n")
+        self.assertEqual(lines[2:7], ["", "", "", "", "![the heap](heap.svg)"])
+        self.assertEqual(lines[8:11], ["```sh", "make test", "```"], "a shell block is not a drawing")
+        self.assertEqual(lines[14:17], ["```", "a table", "```"], "only a docs/figures figure replaces a block")
 
     def test_line_count_is_kept(self):
         text = "# T\n\n## A\n```\nx\n```\n[l](../grader/README.md)\n"
