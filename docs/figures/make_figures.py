@@ -5,7 +5,7 @@
     python3 docs/figures/make_figures.py --check       exit 1 if a committed SVG differs
 
 The SVGs are committed next to this script, so that the handouts show them on GitHub too; the
-test docs/figures-up-to-date runs --check. Edit a figure here, run the script, commit both.
+test docs.figures-up-to-date runs --check. Edit a figure here, run the script, commit both.
 
 Every figure uses the same visual language, readable without colour:
   header/footer words  dark grey, white monospace text
