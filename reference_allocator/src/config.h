@@ -10,6 +10,7 @@
  * | break growth       | exactly the shortfall                      | at least 256 KiB, page-rounded            |
  * | trim threshold     | 1 MiB free at the top, keep 256 KiB        | 512 KiB free at the top, keep 128 KiB     |
  * | thread cache       | blocks to 1 KiB, a few per class           | blocks to 32 KiB: 8 KiB (2..64 blocks) per class to 1 KiB, 16 KiB (2..12) per larger class |
+ * | shrinking realloc  | large blocks move into a hole below        | in place                                  |
  * | when the break fails | ENOMEM (graders cap the heap on purpose) | mmap regions and chunks                   |
  *
  * Everything that differs between the two is here, as `constexpr` values, so the code reads
@@ -61,6 +62,14 @@ inline constexpr std::size_t kTopPad = kPreload ? 128 * KiB : 256 * KiB;
 /// When the break cannot grow (brk fails, or a foreign brk user moved it), map memory instead.
 /// Off in the mm.h build: a grader caps the simulated heap to check that ENOMEM comes back.
 inline constexpr bool kMmapFallback = kPreload;
+
+/// A shrinking realloc moves a large block into the best-fitting free block below it, when
+/// there is one, instead of splitting it in place (Heap::resize_locked). Measured on the mm.h
+/// build: suite mean 77.6% -> 79.2% (realloc-shrink 46% -> 77%; random-mix, chaotic, 92% ->
+/// 87%), and over every shape regenerated with three other seeds 75.7% -> 78.2% (random-mix
+/// 87% -> 90% there), at the price of copying the new size. The preload build shrinks in
+/// place, as glibc does: real programs want the speed.
+inline constexpr bool kShrinkMovesDown = !kPreload;
 
 /// The thread cache holds at most this many bytes of one size class (and 2..kCacheMaxCount
 /// blocks). The mm.h build keeps it small: a cached block is heap the replay counts as used.

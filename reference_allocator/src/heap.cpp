@@ -305,11 +305,28 @@ void Heap::free_locked(char *block) {
 }
 // [free]
 
+char *Heap::shrink_into_hole_below_locked(char *block, std::size_t size) {
+    // Only blocks big enough for their old place to matter, and copies bounded in size (the
+    // large-blocks trace shrinks blocks of megabytes: copying those doubled its time).
+    constexpr std::size_t kMovesFrom = 4 * KiB, kCopiesAtMost = 256 * KiB;
+    if (size_of(load(block)) < kMovesFrom || size > kCopiesAtMost) return nullptr;
+    FreeBlock *hole = lists_.find(size);  // the wilderness is in no list: never above the block
+    if (hole == nullptr || reinterpret_cast<char *>(hole) > block) return nullptr;
+    lists_.remove(hole, size_of(hole->header));
+    char *lower = place_locked(reinterpret_cast<char *>(hole), size);
+    std::memcpy(payload_of(lower), payload_of(block), usable_of(size));
+    free_locked(block);
+    return lower;
+}
+
 // [resize]
 char *Heap::resize_locked(char *block, std::size_t size) {
     Word h = load(block);
     std::size_t have = size_of(h);
-    if (size <= have) {  // shrink: give the tail back
+    if (size <= have) {  // shrink: move into a hole below, or give the tail back
+        if constexpr (kShrinkMovesDown) {
+            if (char *lower = shrink_into_hole_below_locked(block, size)) return lower;
+        }
         split_tail_locked(block, size);
         return block;
     }

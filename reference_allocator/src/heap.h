@@ -29,7 +29,11 @@
  * - **resize_locked(block, size)**: realloc without malloc + copy + free — shrink (split off
  *   and free the tail), grow into a free next block, slide down into a free block below
  *   (memmove; holes left by neighbours that moved away are reused, which matters for buffers
- *   grown a little at a time), or grow the break when the block is the last one.
+ *   grown a little at a time), or grow the break when the block is the last one. In the mm.h
+ *   build (kShrinkMovesDown), a block of 4 KiB or more shrunk to at most 256 KiB moves
+ *   instead into the best-fitting free block *below* it, when there is one: the whole old
+ *   block is freed and merges with its neighbours, where splitting would leave the shrunken
+ *   block standing in the middle of the space it used to fill.
  *
  * Locking: every `_locked` function requires lock() to be held by the caller. contains() and
  * the region bounds are read without the lock (they only change under it, atomically).
@@ -113,8 +117,9 @@ public:
     void free_locked(char *block);
 
     /// Resizes an allocated block to at least @p size bytes without a new allocation: in place,
-    /// or moved down into a free block just below it (memmove). @return the block, possibly
-    /// moved, or null when it cannot (the block is then unchanged).
+    /// moved down into a free block just below it (memmove), or, shrinking, moved into a free
+    /// block further below (see the file's spec). @return the block, possibly moved, or null
+    /// when it cannot (the block is then unchanged).
     char *resize_locked(char *block, std::size_t size);
 
     /// True when @p p lies inside one of our regions (lock-free; exact for live blocks).
@@ -145,6 +150,7 @@ private:
     void link_locked(char *block, std::size_t size);
     void unlink_locked(char *block, std::size_t size);
     void split_tail_locked(char *block, std::size_t size);
+    char *shrink_into_hole_below_locked(char *block, std::size_t size);
     char *absorb_locked(char *start, char *block, std::size_t have, std::size_t total, std::size_t size,
                         Word prev_alloc);
     bool trim_locked(char *block, std::size_t size, Word prev_alloc);

@@ -126,6 +126,34 @@ TEST_F(HeapTest, ResizeShrinksInPlaceAndFreesTheTail) {
     release(guard);
 }
 
+TEST_F(HeapTest, ALargeBlockShrunkMovesIntoAHoleBelowIt) {
+    // [hole 2048][big 16384][guard]: shrinking big to 2000 bytes fits the hole.
+    char *hole = alloc(2048), *big = alloc(16384), *guard = alloc(32);
+    release(hole);
+    std::memset(payload_of(big), 0x7E, usable_of(16384));
+    char *moved = resize(big, 2048);
+    if constexpr (kShrinkMovesDown) {
+        EXPECT_EQ(moved, hole) << "the shrunken block should have moved down into the 2048-byte hole";
+        EXPECT_TRUE(is_free(hole + 2048)) << "the old block is freed whole";
+        EXPECT_EQ(size(hole + 2048), 16384u);
+    } else {
+        EXPECT_EQ(moved, big) << "the preload build shrinks in place";
+    }
+    auto *bytes = static_cast<unsigned char *>(payload_of(moved));
+    for (std::size_t i = 0; i < usable_of(2048); ++i) ASSERT_EQ(bytes[i], 0x7E) << "byte " << i;
+    release(moved);
+    release(guard);
+}
+
+TEST_F(HeapTest, AShrunkBlockStaysWhenNoHoleBelowFits) {
+    char *hole = alloc(1024), *big = alloc(16384), *guard = alloc(32);
+    release(hole);
+    EXPECT_EQ(resize(big, 2048), big) << "the 1024-byte hole below is too small: split in place";
+    EXPECT_EQ(size(big), 2048u);
+    release(big);
+    release(guard);
+}
+
 TEST_F(HeapTest, ResizeGrowsIntoTheFreeBlockAbove) {
     char *a = alloc(256), *b = alloc(512), *guard = alloc(32);
     release(b);
