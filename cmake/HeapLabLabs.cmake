@@ -8,10 +8,12 @@
 #   NN-name/bug/NAME                each classic mistake of bugs.toml is caught, with its message
 #   NN-name/MmContract.*            the shared mm.h suite passes on the solution
 #   NN-name/solution-replays-the-suite  every trace replays correctly on it
-# and the plug-in mm_NN-name.so, so that `heaplab trace replay --allocator NN-name` works.
+# the plug-in mm_NN-name.so, so that `heaplab trace replay --allocator NN-name` works, and the
+# preloadable libmm_NN-name.so with its tests (heaplab_add_preload() below).
 # NO_REUSE: the stage never reuses memory (the bump allocator).
+# THREAD_SAFE: the stage is thread-safe itself (05): its preload takes no lock of its own.
 function(heaplab_add_lab lab)
-  cmake_parse_arguments(ARG "NO_REUSE" "" "" ${ARGN})
+  cmake_parse_arguments(ARG "NO_REUSE;THREAD_SAFE" "" "" ${ARGN})
   set(lab_dir ${PROJECT_SOURCE_DIR}/labs/${lab})
   set(solution_dir ${PROJECT_SOURCE_DIR}/solutions/${lab})
   set(solution ${solution_dir}/mm.cpp)
@@ -76,7 +78,71 @@ function(heaplab_add_lab lab)
   endif()
   heaplab_add_mm_suite(${lab} ${out}/solution.cpp ${suite_options})
   heaplab_add_allocator(${lab} ${out}/solution.cpp)
+  set(preload_options)
+  if(ARG_THREAD_SAFE)
+    list(APPEND preload_options THREAD_SAFE)
+  endif()
+  heaplab_add_preload(${lab} ${out}/solution.cpp ${preload_options})
   file(GLOB suite_traces ${PROJECT_SOURCE_DIR}/traces/*.rep)
   add_test(NAME ${lab}/solution-replays-the-suite
            COMMAND heaplab trace replay --allocator ${lab} --no-time ${suite_traces})
+endfunction()
+
+# heaplab_add_preload(NN-name SOURCE [THREAD_SAFE])
+#
+# The stage's solution as glibc's malloc on the real program break, for LD_PRELOAD into real
+# programs: build/lib/heaplab/preload/libmm_NN-name.so = SOURCE + the malloc ABI over mm.h
+# (common/src/mm_preload.cpp: one lock around every call unless THREAD_SAFE, lazy mm_init,
+# a 16-byte prefix for malloc_usable_size and aligned blocks) + memlib's real break. And what
+# proves it serves real programs, each run under LD_PRELOAD with HEAPLAB_STATS:
+#   NN-name/preload-abi           glibc's rules, checked by the reference's ABI probe (the cases
+#                                 that apply to any malloc), the stage named as the one serving
+#   NN-name/preload-runs-ls       `ls -l /usr/lib`: the same output and exit 0 as on glibc's
+#                                 malloc, and the statistics line shows the stage served calls
+#   NN-name/preload-runs-python3  a python3 script that builds and drops many objects, the same
+function(heaplab_add_preload lab source)
+  cmake_parse_arguments(ARG "THREAD_SAFE" "" "" ${ARGN})
+  string(REPLACE "-" "_" id "lab_${lab}")
+  set(target ${id}_preload)
+  add_library(${target} SHARED ${source} ${PROJECT_SOURCE_DIR}/common/src/mm_preload.cpp)
+  target_link_libraries(${target} PRIVATE heaplab_headers heaplab_memlib_real heaplab_warnings)
+  set(locked 1)
+  if(ARG_THREAD_SAFE)
+    set(locked 0)
+  endif()
+  target_compile_definitions(${target} PRIVATE HEAPLAB_PRELOAD_NAME="${lab}" HEAPLAB_PRELOAD_LOCKED=${locked})
+  # -fno-builtin: GCC must not turn code inside malloc into calls to malloc (this library).
+  target_compile_options(${target} PRIVATE -fno-builtin -fvisibility=hidden)
+  target_link_options(${target} PRIVATE -Wl,--version-script=${PROJECT_SOURCE_DIR}/common/src/malloc_abi.map
+                      -Wl,--no-undefined -Wl,--as-needed -Wl,-z,now)
+  set_target_properties(${target} PROPERTIES
+    OUTPUT_NAME mm_${lab}
+    LIBRARY_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/lib/heaplab/preload
+    LINK_DEPENDS ${PROJECT_SOURCE_DIR}/common/src/malloc_abi.map)
+
+  if(NOT TARGET reference_abi_probe OR NOT TARGET reference_programs_test)
+    return()
+  endif()
+  set(lib $<TARGET_FILE:${target}>)
+  # The glibc rules any malloc keeps (not the reference's own: trimming, the mmap fallback,
+  # the reports of a double free), and threads and fork, which the lock (or the stage) covers.
+  add_test(NAME ${lab}/preload-abi
+           COMMAND reference_abi_probe active malloc0_unique malloc_enomem calloc_overflow calloc_zeroes
+                   reallocarray_overflow realloc_null_is_malloc realloc_zero_frees realloc_keeps_contents
+                   realloc_enomem_keeps_block posix_memalign_einval posix_memalign_enomem
+                   posix_memalign_aligns aligned_alloc_rules memalign_rounds_up valloc_pvalloc usable_size
+                   free_keeps_errno alignment_16 stress fork)
+  set_tests_properties(${lab}/preload-abi PROPERTIES
+    ENVIRONMENT "LD_PRELOAD=${lib};HEAPLAB_EXPECT_ALLOCATOR=${lab};HEAPLAB_STRESS_ROUNDS=2000;HEAPLAB_FORKS=3"
+    TIMEOUT 120)
+  foreach(program ls python3)
+    if(program STREQUAL "ls")
+      set(filter Programs.ListsUsrLib)
+    else()
+      set(filter Programs.PythonBuildsAndDropsObjects)
+    endif()
+    add_test(NAME ${lab}/preload-runs-${program} COMMAND reference_programs_test --gtest_filter=${filter})
+    set_tests_properties(${lab}/preload-runs-${program} PROPERTIES
+      ENVIRONMENT "HEAPLAB_TEST_PRELOAD=${lib};HEAPLAB_EXPECT_ALLOCATOR=${lab}" TIMEOUT 120)
+  endforeach()
 endfunction()

@@ -5,6 +5,8 @@
 #   make test     run the public tests (a failure says what was expected and what came back)
 #   make check    self-grade with the grader: public parts, points, Valgrind
 #   make handin   pack your submission into handin.tar.gz
+#   make preload  run a real program on your allocator (default `ls -l /usr/lib`; another
+#                 with RUN='python3 -c "print(sum(range(10**6)))"')
 
 ROOT ?= ../..
 CXX ?= g++
@@ -14,7 +16,7 @@ HEAPLAB := $(ROOT)/build/bin/heaplab
 SUBMIT ?= mm.cpp
 TESTS ?= $(wildcard tests/*.cpp)
 
-.PHONY: all test check handin clean
+.PHONY: all test check preload clean
 
 all: build/lab_tests
 
@@ -30,13 +32,23 @@ check:
 	@if [ -x $(HEAPLAB) ] && $(HEAPLAB) check --help >/dev/null 2>&1; then $(HEAPLAB) check .; \
 	else echo "make check needs the grader ('heaplab check'), which is not built yet: run 'make test' meanwhile"; exit 2; fi
 
-# The archive holds only the files you submit, and MANIFEST.sha256 with their hashes: the
-# grader reports any file that differs from the manifest (changed after make handin).
-handin: $(SUBMIT)
-	sha256sum $(SUBMIT) > MANIFEST.sha256
-	tar czf handin.tar.gz $(SUBMIT) MANIFEST.sha256
-	@rm -f MANIFEST.sha256
-	@echo "wrote handin.tar.gz with: $(SUBMIT) and MANIFEST.sha256"
+# Your allocator as the malloc of real programs: build/libmm.so is your mm.cpp on the real
+# program break (common/src/memlib_real.cpp) behind glibc's malloc functions
+# (common/src/mm_preload.cpp: one lock around every call, mm_init on the first malloc), run
+# with LD_PRELOAD. HEAPLAB_STATS=1 makes it print, at exit, the calls your allocator served.
+RUN ?= ls -l /usr/lib
+PRELOAD_SOURCES := $(COMMON)/src/mm_preload.cpp $(COMMON)/src/memlib_real.cpp
+
+build/libmm.so: $(SUBMIT) $(PRELOAD_SOURCES) $(COMMON)/src/malloc_abi.map $(wildcard $(COMMON)/include/heaplab/*.h)
+	@mkdir -p build
+	$(CXX) $(CXXFLAGS) -fPIC -shared -fno-builtin -fvisibility=hidden -DHEAPLAB_PRELOAD_NAME='"$(LAB)"' \
+	    -I$(COMMON)/include -o $@ $(SUBMIT) $(PRELOAD_SOURCES) \
+	    -Wl,--version-script=$(COMMON)/src/malloc_abi.map -Wl,--no-undefined -Wl,-z,now -pthread
+
+preload: build/libmm.so
+	LD_PRELOAD=$(CURDIR)/build/libmm.so HEAPLAB_STATS=1 $(RUN)
+
+include $(dir $(lastword $(MAKEFILE_LIST)))handin.mk
 
 clean:
 	rm -rf build handin.tar.gz

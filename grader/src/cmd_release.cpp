@@ -23,7 +23,7 @@ namespace {
 
 /// What a student repository holds of the instructor's tree.
 const char *const kCopied[] = {"common", "traces", "grader/src", "grader/CMakeLists.txt", "scripts/install-deps",
-                               "labs/lab.mk", "labs/.gitignore", ".gitattributes", ".gitignore", "docs"};
+                               "labs/lab.mk", "labs/handin.mk", "labs/.gitignore", ".gitattributes", ".gitignore", "docs"};
 
 bool skipped(const fs::path &relative) {
     for (const auto &part : relative) {

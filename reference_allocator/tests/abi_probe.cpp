@@ -3,7 +3,9 @@
 // The reference's ABI tests run it under LD_PRELOAD=libheaplab.so (see abi_test.cpp): the
 // test binaries themselves run on glibc's malloc, and a malloc cannot be swapped inside a
 // running process, so each rule is checked in a child process whose whole heap is ours.
-// Usage: abi_probe CASE. Exit 0 when the rule holds; a message on stderr and exit 1 otherwise.
+// Usage: abi_probe CASE... Exit 0 when every rule holds; a message on stderr and exit 1
+// otherwise. The lab stages' `preload-abi` tests run the rules that apply to an mm.h
+// allocator, in one process, with HEAPLAB_EXPECT_ALLOCATOR naming the stage.
 // (Built with -fno-builtin: GCC would otherwise fold malloc/free pairs it can see through.)
 #include <dlfcn.h>
 #include <malloc.h>
@@ -34,6 +36,13 @@ int failures = 0;
         }                                                                            \
     } while (0)
 
+/// An environment variable as a count (@p fallback when unset): the lab stages run the threaded
+/// cases shorter, as their one lock (and Lab 01's heap that only grows) make them slower.
+int env_count(const char *name, int fallback) {
+    const char *v = std::getenv(name);
+    return v != nullptr && std::atoi(v) > 0 ? std::atoi(v) : fallback;
+}
+
 bool aligned(const void *p, std::size_t a) { return reinterpret_cast<std::uintptr_t>(p) % a == 0; }
 
 void fill(void *p, std::size_t n, unsigned seed) {
@@ -59,7 +68,18 @@ std::uint64_t rnd() {
     return rng_state;
 }
 
-void case_active() { CHECK(dlsym(RTLD_DEFAULT, "heaplab_reference_active") != nullptr); }
+/// A heaplab preload serves the process: the one named by HEAPLAB_EXPECT_ALLOCATOR if set,
+/// else the reference.
+void case_active() {
+    auto name = reinterpret_cast<const char *(*)()>(dlsym(RTLD_DEFAULT, "heaplab_preload_name"));
+    CHECK(name != nullptr);
+    const char *expected = std::getenv("HEAPLAB_EXPECT_ALLOCATOR");
+    if (expected == nullptr) expected = "reference";
+    if (name != nullptr && std::strcmp(name(), expected) != 0) {
+        std::fprintf(stderr, "FAIL: the preload serving this process is %s, expected %s\n", name(), expected);
+        ++failures;
+    }
+}
 
 void case_malloc0_unique() {
     void *a = malloc(0), *b = malloc(0);
@@ -273,7 +293,7 @@ void case_invalid_free_stack() {
 /// to the next thread through a mailbox; every block's contents are checked when it is freed.
 void case_stress() {
     constexpr int kThreads = 4;
-    constexpr int kRounds = 200000;
+    static const int kRounds = env_count("HEAPLAB_STRESS_ROUNDS", 200000);
     struct Mailbox {
         pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
         std::vector<std::pair<void *, std::size_t>> items;
@@ -371,7 +391,7 @@ void case_fork() {
     };
     pthread_t t[2];
     for (auto &th : t) pthread_create(&th, nullptr, churn, nullptr);
-    for (int i = 0; i < 60; ++i) {
+    for (int i = 0, forks = env_count("HEAPLAB_FORKS", 60); i < forks; ++i) {
         pid_t pid = fork();
         if (pid == 0) {
             std::vector<void *> v;
@@ -476,10 +496,20 @@ const std::map<std::string, std::function<void()>> cases = {
 }  // namespace
 
 int main(int argc, char **argv) {
-    if (argc != 2 || cases.count(argv[1]) == 0) {
-        std::fprintf(stderr, "usage: abi_probe CASE\n");
+    if (argc < 2) {
+        std::fprintf(stderr, "usage: abi_probe CASE...\n");
         return 2;
     }
-    cases.at(argv[1])();
+    for (int i = 1; i < argc; ++i) {
+        if (cases.count(argv[i]) == 0) {
+            std::fprintf(stderr, "abi_probe: unknown case '%s'\n", argv[i]);
+            return 2;
+        }
+    }
+    for (int i = 1; i < argc; ++i) {
+        int before = failures;
+        cases.at(argv[i])();
+        if (failures != before) std::fprintf(stderr, "case %s: %d check(s) failed\n", argv[i], failures - before);
+    }
     return failures == 0 ? 0 : 1;
 }

@@ -1,6 +1,8 @@
 // Real programs under LD_PRELOAD=libheaplab.so, each compared with the same command on
 // glibc's malloc: same output, exit status 0 — and HEAPLAB_STATS proving that the reference
 // served the calls (a preload that silently did not take effect would pass everything else).
+// The lab stages run ListsUsrLib and PythonBuildsAndDropsObjects on their own preloadable
+// builds (HEAPLAB_TEST_PRELOAD, HEAPLAB_EXPECT_ALLOCATOR: see cmake/HeapLabLabs.cmake).
 #include "run_child.h"
 
 #include <gtest/gtest.h>
@@ -18,12 +20,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
-/// The most calls any one process of the preloaded run reported.
+/// The most calls any one process of the preloaded run reported as served by the expected
+/// allocator (the statistics line ends with its name).
 std::uint64_t max_calls(const std::string &err) {
-    static const std::regex line(R"(heaplab stats: pid \d+ calls (\d+) )");
+    static const std::regex line(R"(heaplab stats: pid \d+ calls (\d+) [^\n]* allocator (\S+))");
     std::uint64_t best = 0;
     for (auto it = std::sregex_iterator(err.begin(), err.end(), line); it != std::sregex_iterator(); ++it)
-        best = std::max<std::uint64_t>(best, std::stoull((*it)[1].str()));
+        if ((*it)[2].str() == expected_allocator()) best = std::max<std::uint64_t>(best, std::stoull((*it)[1].str()));
     return best;
 }
 
@@ -62,7 +65,9 @@ protected:
     }
 
     void expect_served_at_least(std::uint64_t calls) {
-        EXPECT_GE(max_calls(preloaded_.err), calls) << "HEAPLAB_STATS output:\n" << preloaded_.err.substr(0, 3000);
+        EXPECT_GE(max_calls(preloaded_.err), calls)
+            << "calls served by " << expected_allocator() << ", from the HEAPLAB_STATS output:\n"
+            << preloaded_.err.substr(0, 3000);
     }
 
     void expect_same_file(const std::string &a, const std::string &b) {
@@ -105,6 +110,35 @@ TEST_F(Programs, PythonBuildsAndDropsAMillionObjects) {
              // malloc sees few calls; with it, every object is a malloc and a free.
              {"PYTHONMALLOC=malloc"});
     expect_served_at_least(1000000);
+}
+
+TEST_F(Programs, ListsUsrLib) {
+    REQUIRE_TOOLS("ls");
+    run_both({"ls", "-l", "/usr/lib"});
+    EXPECT_NE(preloaded_.out.find("total "), std::string::npos) << preloaded_.out.substr(0, 500);
+    expect_served_at_least(50);  // ls -l: a few hundred (one name, one owner lookup, ... each)
+}
+
+/// Python as it normally runs: its own allocator (pymalloc) serves objects up to 512 bytes from
+/// arenas it maps itself, and malloc serves the rest — here thousands of strings and bytes
+/// objects of up to 3000 bytes, list and dict tables grown by realloc, a third dropped, then
+/// everything. (PythonBuildsAndDropsAMillionObjects makes every object a malloc: a stage
+/// that searches its blocks one by one, as Lab 02 does, would take minutes.)
+TEST_F(Programs, PythonBuildsAndDropsObjects) {
+    REQUIRE_TOOLS("python3");
+    run_both({python(), "-c",
+              "import gc\n"
+              "rows = [(i, 'x' * (i % 3000), [i] * (i % 50)) for i in range(4000)]\n"
+              "keep = {i: r for i, r in enumerate(rows) if i % 3}\n"
+              "del rows\n"
+              "gc.collect()\n"
+              "again = [bytes(i % 2000) for i in range(4000)]\n"
+              "print(len(keep), sum(len(s) for _, s, _ in keep.values()), sum(map(len, again)))\n"
+              "del keep, again\n"
+              "gc.collect()\n"
+              "print('dropped')\n"});
+    EXPECT_EQ(preloaded_.out, "2666 3332667 3998000\ndropped\n");
+    expect_served_at_least(10000);
 }
 
 TEST_F(Programs, GxxCompilesARealSourceFile) {

@@ -1,5 +1,6 @@
-// Runs a command in a child process, optionally with libheaplab.so preloaded, and captures
-// its exit status, stdout and stderr (through files, so a chatty child never blocks on a pipe).
+// Runs a command in a child process, optionally with libheaplab.so (or a lab stage's
+// preloadable build) preloaded, and captures its exit status, stdout and stderr (through
+// files, so a chatty child never blocks on a pipe).
 #ifndef HEAPLAB_REF_TESTS_RUN_CHILD_H
 #define HEAPLAB_REF_TESTS_RUN_CHILD_H
 
@@ -70,7 +71,18 @@ inline ChildResult run_child(const std::vector<std::string> &argv, const std::ve
     return r;
 }
 
-inline std::string preload_env() { return std::string("LD_PRELOAD=") + HEAPLAB_PRELOAD_LIB; }
+/// LD_PRELOAD of libheaplab.so, or of the library HEAPLAB_TEST_PRELOAD names: the lab stages'
+/// `preload-runs-*` tests run these same programs on their own preloadable builds.
+inline std::string preload_env() {
+    const char *other = std::getenv("HEAPLAB_TEST_PRELOAD");
+    return std::string("LD_PRELOAD=") + (other != nullptr && *other != '\0' ? other : HEAPLAB_PRELOAD_LIB);
+}
+
+/// The allocator the preload must report serving (HEAPLAB_EXPECT_ALLOCATOR, else the reference).
+inline std::string expected_allocator() {
+    const char *name = std::getenv("HEAPLAB_EXPECT_ALLOCATOR");
+    return name != nullptr && *name != '\0' ? name : "reference";
+}
 
 }  // namespace heaplab::ref::test
 
