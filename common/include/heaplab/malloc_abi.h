@@ -52,15 +52,19 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+/// glibc's rules for the malloc entry points, over a backend (see the file comment).
 namespace heaplab::malloc_abi {
 
+/// True when @p x is a power of two (0 is not).
 inline bool is_pow2(std::size_t x) { return x != 0 && (x & (x - 1)) == 0; }
 
+/// The system's page size (valloc's and pvalloc's alignment).
 inline std::size_t page_size() { return static_cast<std::size_t>(sysconf(_SC_PAGESIZE)); }
 
 /// The alignment every malloc block has anyway: asking for less needs no aligned allocation.
 constexpr std::size_t kMallocAlign = alignof(std::max_align_t);
 
+/// reallocarray(p, nmemb, size): realloc with the product checked for overflow (ENOMEM).
 template <class Backend>
 void *reallocarray(void *p, std::size_t nmemb, std::size_t size) {
     std::size_t n;
@@ -71,6 +75,7 @@ void *reallocarray(void *p, std::size_t nmemb, std::size_t size) {
     return Backend::reallocate(p, n);
 }
 
+/// posix_memalign(): EINVAL or ENOMEM returned, never in errno; *@p memptr set only on success.
 template <class Backend>
 int posix_memalign(void **memptr, std::size_t align, std::size_t n) {
     if (!is_pow2(align) || align % sizeof(void *) != 0) return EINVAL;
@@ -82,6 +87,7 @@ int posix_memalign(void **memptr, std::size_t align, std::size_t n) {
     return 0;
 }
 
+/// aligned_alloc(): a power-of-two alignment, or EINVAL.
 template <class Backend>
 void *aligned_alloc(std::size_t align, std::size_t n) {
     if (!is_pow2(align)) {
@@ -91,6 +97,7 @@ void *aligned_alloc(std::size_t align, std::size_t n) {
     return Backend::allocate_aligned(align, n);
 }
 
+/// memalign(): a non-power-of-two alignment is rounded up, as glibc does.
 template <class Backend>
 void *memalign(std::size_t align, std::size_t n) {
     if (align > SIZE_MAX / 2 + 1) {  // no power of two at or above it fits in a size_t
@@ -102,6 +109,7 @@ void *memalign(std::size_t align, std::size_t n) {
     return Backend::allocate_aligned(align, n);
 }
 
+/// pvalloc(): page-aligned, the size rounded up to whole pages (pvalloc(0) is one page).
 template <class Backend>
 void *pvalloc(std::size_t n) {
     std::size_t page = page_size();
@@ -116,6 +124,7 @@ void *pvalloc(std::size_t n) {
 /// Where the statistics go (-1: nowhere, HEAPLAB_STATS is not set).
 inline int g_stats_fd = -1;
 
+/// Opens the statistics stream when HEAPLAB_STATS asks for it: a library constructor calls it.
 inline void open_stats_stream() {
     const char *env = getenv("HEAPLAB_STATS");
     if (env == nullptr || env[0] == '\0' || (env[0] == '0' && env[1] == '\0')) return;
@@ -126,7 +135,8 @@ inline void open_stats_stream() {
     if (g_stats_fd < 0) g_stats_fd = STDERR_FILENO;
 }
 
-/// Runs late at exit: a destructor of the preloaded library, which was the first constructed.
+/// Prints the statistics line, if asked for. Runs late at exit: a destructor of the preloaded
+/// library, which was the first constructed.
 template <class Backend>
 void print_stats() {
     if (g_stats_fd < 0) return;
@@ -138,6 +148,7 @@ void print_stats() {
 
 }  // namespace heaplab::malloc_abi
 
+/// Exported from the library (everything else is compiled -fvisibility=hidden).
 #define HEAPLAB_ABI_EXPORT __attribute__((visibility("default")))
 
 /// Defines glibc's malloc ABI over @p Backend (see the file comment). Use once per library.

@@ -21,12 +21,13 @@ namespace heaplab {
 /// A fixed-capacity line buffer on the stack; text beyond its capacity is dropped.
 class Line {
 public:
+    /// Appends a NUL-terminated string.
     Line &str(const char *s) {
         while (*s != '\0' && len_ < sizeof buf_ - 1) buf_[len_++] = *s++;
         return *this;
     }
 
-    /// decimal
+    /// Appends @p v in decimal.
     Line &num(std::uint64_t v) {
         char digits[24];
         int n = 0;
@@ -38,7 +39,7 @@ public:
         return *this;
     }
 
-    /// 0x...
+    /// Appends @p v in hexadecimal, as 0x...
     Line &hex(std::uint64_t v) {
         str("0x");
         char digits[16];
@@ -51,6 +52,7 @@ public:
         return *this;
     }
 
+    /// Appends an address, as hex().
     Line &ptr(const void *p) { return hex(reinterpret_cast<std::uintptr_t>(p)); }
 
     /// Writes the line, with a final newline, to @p fd, and empties the buffer.
