@@ -183,15 +183,6 @@ PartResult run_tests_part(const LabPart &part, const LabSpec &spec, const fs::pa
     return result;
 }
 
-std::vector<std::string> suite_traces(const fs::path &root) {
-    std::vector<std::string> traces;
-    std::error_code error;
-    for (const auto &entry : fs::directory_iterator(root / "traces", error))
-        if (entry.path().extension() == ".rep") traces.push_back(entry.path().string());
-    std::sort(traces.begin(), traces.end());
-    return traces;
-}
-
 /// One replay of the suite, shared by the traces, utilization and throughput parts.
 struct SuiteReplay {
     bool finished = false;
@@ -468,6 +459,15 @@ std::vector<std::string> lab_flags(const LabSpec &spec, const fs::path &lab_dir)
     for (const std::string &dir : spec.build_include) flags.push_back("-I" + (lab_dir / dir).string());
     flags.insert(flags.end(), spec.cxxflags.begin(), spec.cxxflags.end());
     return flags;
+}
+
+std::vector<std::string> suite_traces(const fs::path &root) {
+    std::vector<std::string> traces;
+    std::error_code error;
+    for (const auto &entry : fs::directory_iterator(root / "traces", error))
+        if (entry.path().extension() == ".rep") traces.push_back(entry.path().string());
+    std::sort(traces.begin(), traces.end());
+    return traces;
 }
 
 fs::path heaplab_root() {

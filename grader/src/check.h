@@ -62,6 +62,9 @@ struct CheckSetup {
     unsigned student_gid = 0;        ///< ... and this group (0: the grader's)
 };
 
+/** @brief The trace suite: every `*.rep` in @p root / traces, sorted by name (none: empty). */
+std::vector<std::string> suite_traces(const std::filesystem::path &root);
+
 /** @brief The HeapLab tree of this program: bin/heaplab's build folder's source, when it is one,
  *         else the tree it was built from. */
 std::filesystem::path heaplab_root();

@@ -8,7 +8,10 @@
  */
 #include "cmd_trace_replay.h"
 
+#include "check.h"
 #include "cli_error.h"
+#include "journey.h"
+#include "suite_replay.h"
 #include "heaplab/allocator.h"
 #include "heaplab/replay.h"
 #include "heaplab/trace.h"
@@ -58,39 +61,8 @@ std::size_t parse_bytes(const std::string &text) {
     return value * scale;
 }
 
-struct Totals {
-    std::size_t ops = 0;
-    std::size_t passed = 0;
-    std::size_t failed = 0;
-    double utilization_sum = 0;
-    std::size_t utilization_count = 0;
-    double seconds = 0;  ///< total time of the timed requests (ops / ops_per_second, summed)
-
-    void add(const ReplayResult &result) {
-        ops += result.ops;
-        (result.ok ? passed : failed) += 1;
-        if (result.ok && result.utilization > 0) {
-            utilization_sum += result.utilization;
-            ++utilization_count;
-        }
-        if (result.ok && result.ops_per_second > 0)
-            seconds += static_cast<double>(result.ops) / result.ops_per_second;
-    }
-    [[nodiscard]] double mean_utilization() const {
-        return utilization_count == 0 ? 0 : utilization_sum / static_cast<double>(utilization_count);
-    }
-    [[nodiscard]] double ops_per_second() const {
-        return seconds <= 0 || failed > 0 ? 0 : static_cast<double>(ops) / seconds;
-    }
-};
-
-std::string percent(double fraction) { return fraction > 0 ? fmt::format("{:.1f}%", 100 * fraction) : "-"; }
-std::string kops(double ops_per_second) {
-    return ops_per_second > 0 ? fmt::format("{:.0f}", ops_per_second / 1000) : "-";
-}
-
 void print_table(const Allocator &allocator, const std::vector<ReplayResult> &results,
-                 const Totals &totals) {
+                 const SuiteTotals &totals) {
     std::string title = fmt::format("allocator {} ({})", allocator.name, allocator.origin);
     fmt::print("\n{}\n", title);
     std::size_t width = 5;
@@ -116,13 +88,15 @@ void print_table(const Allocator &allocator, const std::vector<ReplayResult> &re
     }
 }
 
-void print_comparison(const std::vector<std::pair<std::string, Totals>> &all) {
+/// With several allocators, the journey table: each beside glibc, with what it adds.
+void print_comparison(const std::vector<std::pair<std::string, SuiteTotals>> &all) {
     if (all.size() < 2) return;
-    fmt::print("\nside by side (utilization: mean over traces; throughput: all requests / all time)\n");
-    fmt::print("  {:<16}  {:>7}  {:>10}  {}\n", "allocator", "util", "Kops/s", "traces ok");
-    for (const auto &[name, totals] : all)
-        fmt::print("  {:<16}  {:>7}  {:>10}  {}/{}\n", name, percent(totals.mean_utilization()),
-                   kops(totals.ops_per_second()), totals.passed, totals.passed + totals.failed);
+    std::string root = heaplab_root().string();
+    std::vector<JourneyRow> rows;
+    for (const auto &[name, totals] : all) rows.push_back({name, allocator_idea(name, root), totals});
+    fmt::print("\nside by side (utilization: mean over traces; throughput: all requests / all time; "
+               "vs glibc: the ratio to libc)\n{}",
+               journey_table(rows, JourneyFormat::text));
 }
 
 int run_replay(const ReplaySettings &settings) {
@@ -130,58 +104,29 @@ int run_replay(const ReplaySettings &settings) {
     if (settings.alignment == 0 || (settings.alignment & (settings.alignment - 1)) != 0)
         throw UsageError("--alignment must be a power of two, got " + std::to_string(settings.alignment));
 
-    std::vector<std::shared_ptr<const Allocator>> allocators;
-    for (const std::string &spec : settings.allocators) {
-        if (spec == "all") {
-            for (const std::string &name : available_allocators()) allocators.push_back(load_allocator(name));
-        } else {
-            allocators.push_back(load_allocator(spec));
-        }
-    }
+    std::vector<std::shared_ptr<const Allocator>> allocators = load_allocators(settings.allocators);
     std::vector<Trace> traces;
     for (const std::string &path : settings.traces) traces.push_back(read_trace(path));
 
-    ReplayOptions options;
-    options.alignment = settings.alignment;
-    options.time = !settings.no_time;
-    options.timing_runs = settings.runs;
-    options.timeout_seconds = settings.timeout;
-    if (!settings.cap.empty()) options.heap_cap = parse_bytes(settings.cap);
-
+    SuiteSettings suite;
+    suite.options.alignment = settings.alignment;
+    suite.options.time = !settings.no_time;
+    suite.options.timing_runs = settings.runs;
+    suite.options.timeout_seconds = settings.timeout;
+    if (!settings.cap.empty()) suite.options.heap_cap = parse_bytes(settings.cap);
+    suite.in_process = settings.in_process;
+    suite.budget = settings.budget;
     // A progress line only where a person watches: not in --json output, not in a log file.
-    bool show_progress = !settings.json && isatty(STDERR_FILENO);
+    suite.show_progress = !settings.json && isatty(STDERR_FILENO);
+
     nlohmann::json report = nlohmann::json::array();
     auto started = std::chrono::steady_clock::now();
-    std::vector<std::pair<std::string, Totals>> all_totals;
+    std::vector<std::pair<std::string, SuiteTotals>> all_totals;
     bool all_ok = true;
     for (const auto &allocator : allocators) {
-        std::vector<ReplayResult> results;
-        Totals totals;
-        for (const Trace &trace : traces) {
-            if (settings.budget > 0 &&
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() > settings.budget) {
-                ReplayResult skipped;
-                skipped.allocator = allocator->name;
-                skipped.trace = trace.name;
-                skipped.path = trace.path;
-                skipped.ops = trace.ops.size();
-                skipped.failure = ReplayFailure{0, "", 0,
-                                                fmt::format("not replayed: the time budget of {:g} s ran out on earlier traces",
-                                                            settings.budget),
-                                                ""};
-                results.push_back(skipped);
-                totals.add(results.back());
-                continue;
-            }
-            if (show_progress) {
-                std::fprintf(stderr, "\r  replaying %-40s", trace.name.c_str());
-                std::fflush(stderr);
-            }
-            results.push_back(settings.in_process ? replay(*allocator, trace, options)
-                                                  : replay_isolated(*allocator, trace, options));
-            totals.add(results.back());
-        }
-        if (show_progress) std::fprintf(stderr, "\r%60s\r", "");
+        SuiteRun run = replay_suite(*allocator, traces, suite, started);
+        const std::vector<ReplayResult> &results = run.results;
+        const SuiteTotals &totals = run.totals;
         all_ok = all_ok && totals.failed == 0;
         all_totals.emplace_back(allocator->name, totals);
         if (settings.json) {

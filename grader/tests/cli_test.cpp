@@ -7,7 +7,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <regex>
+#include <sstream>
 #include <string>
+#include <vector>
 #include <sys/wait.h>
 
 namespace {
@@ -110,6 +114,101 @@ TEST_F(HeaplabCli, BadArgumentsExit2) {
     EXPECT_EQ(heaplab("trace replay --allocator libc --cap lots " + good()).status, 2);
     EXPECT_EQ(heaplab("nosuchcommand").status, 2);
     EXPECT_EQ(heaplab("").status, 2) << "a subcommand is required";
+}
+
+/// Two short traces of the suite: enough for the journey's shape, seconds to replay everywhere.
+std::string two_suite_traces() {
+    std::string root = std::getenv("HEAPLAB_SOURCE_DIR") != nullptr ? std::getenv("HEAPLAB_SOURCE_DIR") : ".";
+    return root + "/traces/12-large-blocks.rep " + root + "/traces/07-realloc-shrink.rep";
+}
+
+/// What the journey must list, in order: libc, every lab stage this build has, the reference.
+std::vector<std::string> journey_order() {
+    std::vector<std::string> stages;
+    bool reference = false;
+    std::istringstream lines(heaplab("allocators").out);
+    for (std::string line; std::getline(lines, line);) {
+        std::string name = line.substr(0, line.find(' '));
+        if (std::regex_match(name, std::regex(R"(\d\d-.+)"))) stages.push_back(name);
+        reference = reference || name == "reference";
+    }
+    std::vector<std::string> order{"libc"};
+    order.insert(order.end(), stages.begin(), stages.end());
+    if (reference) order.push_back("reference");
+    return order;
+}
+
+/// The `title` of labs/LAB/lab.toml: the idea the journey shows for a stage.
+std::string lab_title(const std::string &lab) {
+    std::ifstream toml(std::string(std::getenv("HEAPLAB_SOURCE_DIR")) + "/labs/" + lab + "/lab.toml");
+    std::smatch m;
+    for (std::string line; std::getline(toml, line);)
+        if (std::regex_match(line, m, std::regex(R"re(title = "(.*)")re"))) return m[1].str();
+    return "(no title in lab.toml)";
+}
+
+TEST_F(HeaplabCli, JourneyShowsEveryStageBesideGlibcWithItsIdeaAndTheReplaysFigures) {
+    ASSERT_NE(std::getenv("HEAPLAB_SOURCE_DIR"), nullptr);
+    Outcome run = heaplab("journey --runs 1 " + two_suite_traces());
+    ASSERT_EQ(run.status, 0) << run.out << run.err;
+    // The same suite through `trace replay`: the journey must show exactly its utilizations.
+    Outcome replay = heaplab("trace replay --allocator all --json --no-time " + two_suite_traces());
+    ASSERT_EQ(replay.status, 0) << replay.err;
+    nlohmann::json json = nlohmann::json::parse(replay.out);
+    std::map<std::string, double> utilization;
+    for (const auto &a : json.at("allocators"))
+        utilization[a.at("allocator")] = a.at("totals").at("mean_utilization").get<double>();
+
+    std::vector<std::string> seen;
+    std::regex row(R"(^  (\S+) +(\S+) +(\S+) +(\S+) +(\S+) +(\d+/\d+)  (.*)$)");
+    std::istringstream lines(run.out);
+    for (std::string line; std::getline(lines, line);) {
+        std::smatch m;
+        if (!std::regex_match(line, m, row) || m[1] == "allocator") continue;
+        std::string name = m[1];
+        seen.push_back(name);
+        EXPECT_EQ(m[6].str(), "2/2") << "every trace replays correctly on " << name << ":\n" << run.out;
+        if (name == "libc") {
+            EXPECT_EQ(m[3].str(), "1.00x") << "glibc is the yardstick of the ratios:\n" << run.out;
+            EXPECT_EQ(m[5].str(), "1.00x") << run.out;
+            continue;
+        }
+        EXPECT_NE(m[5].str(), "-") << name << " has a throughput ratio to glibc:\n" << run.out;
+        char expected[32];
+        std::snprintf(expected, sizeof expected, "%.1f%%", 100 * utilization[name]);
+        EXPECT_EQ(m[2].str(), expected) << name << ": the journey's utilization differs from trace replay's";
+        if (name != "reference") {
+            EXPECT_EQ(m[7].str(), lab_title(name)) << "the idea is the stage's lab.toml title";
+        }
+    }
+    EXPECT_EQ(seen, journey_order()) << "libc, then every stage in order, then the reference:\n" << run.out;
+}
+
+TEST_F(HeaplabCli, JourneyInMarkdownIsATableWithARowPerAllocator) {
+    std::string trace = std::string(std::getenv("HEAPLAB_SOURCE_DIR")) + "/traces/12-large-blocks.rep";
+    Outcome run = heaplab("journey --runs 1 --format markdown " + trace);
+    ASSERT_EQ(run.status, 0) << run.out << run.err;
+    std::istringstream lines(run.out);
+    std::string header, rule;
+    std::getline(lines, header);
+    std::getline(lines, rule);
+    EXPECT_EQ(header, "| allocator | the idea | utilization | vs glibc | throughput (Kops/s) | vs glibc | traces ok |");
+    EXPECT_EQ(rule, "| --- | --- | ---: | ---: | ---: | ---: | ---: |");
+    for (const std::string &name : journey_order()) {
+        std::string line;
+        std::getline(lines, line);
+        EXPECT_EQ(line.rfind("| `" + name + "` | ", 0), 0u) << "a row for " << name << ", got: " << line;
+        EXPECT_EQ(line.substr(line.size() - 8), " | 1/1 |") << line;
+    }
+    EXPECT_EQ(heaplab("journey --format xml " + trace).err, "heaplab: --format: expected text or markdown, got 'xml'\n");
+}
+
+TEST_F(HeaplabCli, ReplayOfSeveralAllocatorsEndsWithTheJourneyTable) {
+    Outcome run = heaplab("trace replay --allocator libc,01-bump --no-time " + good());
+    ASSERT_EQ(run.status, 0) << run.out << run.err;
+    std::string table = run.out.substr(run.out.find("side by side"));
+    EXPECT_NE(table.find("vs glibc"), std::string::npos) << table;
+    EXPECT_NE(table.find("1/1  " + lab_title("01-bump")), std::string::npos) << "the stage's idea:\n" << table;
 }
 
 TEST_F(HeaplabCli, BoundPrintsEachTraceAndTheMean) {
