@@ -36,12 +36,15 @@ check:
 # program break (common/src/memlib_real.cpp) behind glibc's malloc functions
 # (common/src/mm_preload.cpp: one lock around every call, mm_init on the first malloc), run
 # with LD_PRELOAD. HEAPLAB_STATS=1 makes it print, at exit, the calls your allocator served.
+# A lab whose allocator is thread-safe itself (`thread_safe = true` in lab.toml) gets no lock.
 RUN ?= ls -l /usr/lib
 PRELOAD_SOURCES := $(COMMON)/src/mm_preload.cpp $(COMMON)/src/memlib_real.cpp
+PRELOAD_LOCKED := $(if $(shell grep -sE '^thread_safe *= *true' lab.toml),0,1)
 
 build/libmm.so: $(SUBMIT) $(PRELOAD_SOURCES) $(COMMON)/src/malloc_abi.map $(wildcard $(COMMON)/include/heaplab/*.h)
 	@mkdir -p build
 	$(CXX) $(CXXFLAGS) -fPIC -shared -fno-builtin -fvisibility=hidden -DHEAPLAB_PRELOAD_NAME='"$(LAB)"' \
+	    -DHEAPLAB_PRELOAD_LOCKED=$(PRELOAD_LOCKED) \
 	    -I$(COMMON)/include -o $@ $(SUBMIT) $(PRELOAD_SOURCES) \
 	    -Wl,--version-script=$(COMMON)/src/malloc_abi.map -Wl,--no-undefined -Wl,-z,now -pthread
 

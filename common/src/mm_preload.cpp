@@ -11,10 +11,12 @@
  *
  * - **One lock.** Labs 01-04 are written for one thread; real programs (python3, anything
  *   using a thread pool) call malloc from several. So every call into mm_* holds one mutex.
- *   Fork handlers take it (and memlib's break lock) before fork() and release both after, so a
- *   child never inherits a lock held by a thread that does not exist there. A stage that is
- *   thread-safe itself (05: `thread_safe = true` in lab.toml) is built with
- *   HEAPLAB_PRELOAD_LOCKED=0: no lock here, and its own fork handling.
+ *   Fork handlers take it before fork() and release it after, so a child never inherits it
+ *   held by a thread that does not exist there. A stage that is thread-safe itself, with fork
+ *   handlers of its own (05: `thread_safe = true` in lab.toml), must be built with
+ *   HEAPLAB_PRELOAD_LOCKED=0: no lock here. (With both, the stage's prepare handler, registered
+ *   later, runs first and takes its locks before ours: the reverse of the order malloc takes
+ *   them, a deadlock waiting for a fork.)
  * - **Lazy mm_init.** The first malloc of the process calls mm_init(), once (pthread_once:
  *   works before any constructor has run, costs one load afterwards). If it fails, every
  *   allocation fails with ENOMEM.
@@ -123,14 +125,11 @@ void count_live(std::size_t added, std::size_t removed) {
     }
 }
 
-void prepare_fork() {
-    pthread_mutex_lock(&g_lock);
-    mem_fork_prepare();
-}
-void release_after_fork() {
-    mem_fork_release();
-    pthread_mutex_unlock(&g_lock);
-}
+// The lock alone is enough: every mem_sbrk (and every other memlib call) is made under it, so
+// while the forking thread holds it no thread is inside memlib. (Taking memlib's break lock here
+// too would deadlock with a stage that takes it in fork handlers of its own, as 05 does.)
+void prepare_fork() { pthread_mutex_lock(&g_lock); }
+void release_after_fork() { pthread_mutex_unlock(&g_lock); }
 
 __attribute__((constructor)) void register_fork_handlers() {
     if (HEAPLAB_PRELOAD_LOCKED) pthread_atfork(prepare_fork, release_after_fork, release_after_fork);
