@@ -97,6 +97,7 @@ std::shared_ptr<const Allocator> load_allocator(const std::string &name_or_path)
     allocator->realloc = symbol<void *(*)(void *, std::size_t)>(handle, "mm_realloc", shown, true);
     allocator->calloc = symbol<void *(*)(std::size_t, std::size_t)>(handle, "mm_calloc", shown, false);
     allocator->checkheap = symbol<int (*)(int)>(handle, "mm_checkheap", shown, false);
+    allocator->heap_walk = symbol<int (*)(mm_block_visitor, void *)>(handle, "mm_heap_walk", shown, false);
     // The handle stays open for the life of the process: code from it may still be on a stack.
     return allocator;
 }

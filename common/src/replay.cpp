@@ -113,10 +113,12 @@ public:
         : allocator_(allocator), trace_(trace), options_(options), blocks_(trace.num_ids) {}
 
     void run(ReplayProgress *progress) {
+        observe(0);
         for (std::size_t i = 0; i < trace_.ops.size(); ++i) {
             if (progress != nullptr) progress->op_index.store(i, std::memory_order_relaxed);
             index_ = i;
             step(trace_.ops[i]);
+            observe(i + 1);
         }
         index_ = trace_.ops.size();
         for (std::size_t id = 0; id < blocks_.size(); ++id)
@@ -127,6 +129,18 @@ public:
     [[nodiscard]] std::size_t current_index() const { return index_; }
 
 private:
+    /// Shows the live payloads to ReplayOptions::on_step, if anyone asked.
+    void observe(std::size_t done) {
+        if (!options_.on_step) return;
+        std::vector<LivePayload> live;
+        live.reserve(by_address_.size());
+        for (const auto &[address, id] : by_address_) {
+            const Block &block = blocks_[id];
+            live.push_back(LivePayload{id, block.ptr, block.size, block.op_index});
+        }
+        options_.on_step(done, live);
+    }
+
     void step(const TraceOp &op) {
         switch (op.kind) {
         case TraceOp::Kind::Alloc:
@@ -575,29 +589,24 @@ ReplayResult result_from_json(const std::string &text) {
     }
 }
 
-ReplayResult replay_isolated(const Allocator &allocator, const Trace &trace,
-                             const ReplayOptions &options) {
-    ReplayResult failed;
-    failed.allocator = allocator.name;
-    failed.trace = trace.name;
-    failed.path = trace.path;
-    failed.ops = trace.ops.size();
-    auto failure = [&](std::size_t at, const std::string &reason) {
-        ReplayFailure f;
-        f.op_index = at;
+std::optional<std::string> run_isolated(const Trace &trace, double timeout_seconds,
+                                        const std::function<std::string(ReplayProgress &)> &work,
+                                        ReplayFailure &failure) {
+    auto fail = [&](std::size_t at, const std::string &reason) {
+        failure = ReplayFailure{};
+        failure.op_index = at;
         if (at < trace.ops.size()) {
-            f.op = format_op(trace.ops[at]);
-            f.line = trace.ops[at].line;
+            failure.op = format_op(trace.ops[at]);
+            failure.line = trace.ops[at].line;
         }
-        f.reason = reason;
-        failed.failure = f;
-        return failed;
+        failure.reason = reason;
+        return std::nullopt;
     };
 
     // Where the child is, readable after it dies.
     void *shared = mmap(nullptr, sizeof(ReplayProgress), PROT_READ | PROT_WRITE,
                         MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (shared == MAP_FAILED) return failure(0, std::string("cannot map shared memory: ") + std::strerror(errno));
+    if (shared == MAP_FAILED) return fail(0, std::string("cannot map shared memory: ") + std::strerror(errno));
     auto *progress = new (shared) ReplayProgress;
     struct Unmap {
         void *p;
@@ -605,13 +614,13 @@ ReplayResult replay_isolated(const Allocator &allocator, const Trace &trace,
     } unmap{shared};
 
     int pipe_fds[2];
-    if (pipe(pipe_fds) != 0) return failure(0, std::string("cannot create a pipe: ") + std::strerror(errno));
+    if (pipe(pipe_fds) != 0) return fail(0, std::string("cannot create a pipe: ") + std::strerror(errno));
     std::fflush(nullptr);
     pid_t child = fork();
     if (child < 0) {
         close(pipe_fds[0]);
         close(pipe_fds[1]);
-        return failure(0, std::string("cannot fork: ") + std::strerror(errno));
+        return fail(0, std::string("cannot fork: ") + std::strerror(errno));
     }
     if (child == 0) {
         close(pipe_fds[0]);
@@ -620,9 +629,9 @@ ReplayResult replay_isolated(const Allocator &allocator, const Trace &trace,
         // (heaplab trace replay --json), which a stray printf must not corrupt.
         std::fflush(stdout);
         dup2(STDERR_FILENO, STDOUT_FILENO);
-        std::string json = to_json(replay(allocator, trace, options, progress));
-        const char *data = json.data();
-        std::size_t left = json.size();
+        std::string output = work(*progress);
+        const char *data = output.data();
+        std::size_t left = output.size();
         while (left > 0) {
             ssize_t n = write(pipe_fds[1], data, left);
             if (n <= 0) _exit(3);
@@ -633,8 +642,7 @@ ReplayResult replay_isolated(const Allocator &allocator, const Trace &trace,
     }
     close(pipe_fds[1]);
     std::string output;
-    auto deadline = std::chrono::steady_clock::now() +
-                    std::chrono::duration<double>(options.timeout_seconds);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_seconds);
     bool timed_out = false;
     for (;;) {
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
@@ -660,25 +668,47 @@ ReplayResult replay_isolated(const Allocator &allocator, const Trace &trace,
     static const char *const kPass[] = {"", "check", "utilization", "timing"};
     int pass = progress->pass.load();
     std::size_t at = progress->op_index.load();
-    std::string where = std::string(" during request ") + std::to_string(at) +
-                        (at < trace.ops.size() ? " (" + format_op(trace.ops[at]) + ")" : "") +
-                        " of the " + kPass[pass >= 0 && pass <= 3 ? pass : 0] + " pass";
+    // Pass 4 is a heap walk between requests; its op_index is the number of requests made.
+    std::string where = pass == 4 ? " in the allocator's mm_heap_walk(), called after the first " +
+                                        std::to_string(at) + " requests"
+                                  : " during request " + std::to_string(at) +
+                                        (at < trace.ops.size() ? " (" + format_op(trace.ops[at]) + ")" : "") +
+                                        " of the " + kPass[pass >= 0 && pass <= 3 ? pass : 0] + " pass";
     if (timed_out)
-        return failure(at, "timed out after " + std::to_string(static_cast<int>(options.timeout_seconds)) +
-                               " s" + where + ": an endless loop in the allocator?");
+        return fail(at, "timed out after " + std::to_string(static_cast<int>(timeout_seconds)) + " s" + where +
+                            ": an endless loop in the allocator?");
     if (WIFSIGNALED(status)) {
         int signal = WTERMSIG(status);
-        return failure(at, std::string("the allocator crashed with ") + sigabbrev_np(signal) + " (" +
-                               strsignal(signal) + ")" + where);
+        return fail(at, std::string("the allocator crashed with ") + sigabbrev_np(signal) + " (" +
+                            strsignal(signal) + ")" + where);
     }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        return failure(at, "the replay exited with status " + std::to_string(WEXITSTATUS(status)) + where +
-                               " (did the allocator call exit()?)");
-    try {
-        return result_from_json(output);
-    } catch (const std::exception &error) {
-        return failure(at, std::string("the replay's report was unreadable: ") + error.what() + where);
+        return fail(at, "the replay exited with status " + std::to_string(WEXITSTATUS(status)) + where +
+                            " (did the allocator call exit()?)");
+    return output;
+}
+
+ReplayResult replay_isolated(const Allocator &allocator, const Trace &trace,
+                             const ReplayOptions &options) {
+    ReplayResult failed;
+    failed.allocator = allocator.name;
+    failed.trace = trace.name;
+    failed.path = trace.path;
+    failed.ops = trace.ops.size();
+    ReplayFailure failure;
+    std::optional<std::string> output = run_isolated(
+        trace, options.timeout_seconds,
+        [&](ReplayProgress &progress) { return to_json(replay(allocator, trace, options, &progress)); }, failure);
+    if (output) {
+        try {
+            return result_from_json(*output);
+        } catch (const std::exception &error) {
+            failure.op_index = 0;
+            failure.reason = std::string("the replay's report was unreadable: ") + error.what();
+        }
     }
+    failed.failure = failure;
+    return failed;
 }
 
 }  // namespace heaplab

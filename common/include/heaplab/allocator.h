@@ -11,6 +11,8 @@
 #ifndef HEAPLAB_ALLOCATOR_H
 #define HEAPLAB_ALLOCATOR_H
 
+#include "heaplab/heap_walk.h"
+
 #include <cstddef>
 #include <memory>
 #include <stdexcept>
@@ -39,6 +41,8 @@ struct Allocator {
     void *(*calloc)(std::size_t, std::size_t) = nullptr;
     /// may be null; the replay never calls it, tests do
     int (*checkheap)(int) = nullptr;
+    /// may be null: the optional mm_heap_walk() hook (heap_walk.h), for heap pictures only
+    int (*heap_walk)(mm_block_visitor, void *) = nullptr;
     /// true when it grows its heap with mem_sbrk (every allocator but libc): then the replay
     /// checks that payloads lie inside the heap and measures the heap with memlib
     bool uses_memlib = true;

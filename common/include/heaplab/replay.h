@@ -28,11 +28,28 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace heaplab {
+
+/** @brief A live payload as the check pass knows it (what heap pictures are drawn from). */
+struct LivePayload {
+    std::uint32_t id = 0;          ///< the trace's id of the block
+    const void *address = nullptr; ///< where the allocator put it
+    std::size_t size = 0;          ///< bytes asked for
+    std::size_t op_index = 0;      ///< the request that placed it (0-based index in Trace::ops)
+};
+
+/**
+ * @brief Called by the check pass after mm_init() with @p done = 0, then after each request
+ *        with the number of requests made so far, with every live payload in address order
+ *        (payloads of 0 bytes for which the allocator returned NULL are left out).
+ */
+using ReplayStepObserver = std::function<void(std::size_t done, const std::vector<LivePayload> &live)>;
 
 /** @brief How to replay. */
 struct ReplayOptions {
@@ -43,6 +60,7 @@ struct ReplayOptions {
     std::size_t heap_cap = 0;       ///< cap for mem_sbrk (0: the default, the whole reservation)
     std::size_t edge_bytes = 64;    ///< bytes at each end of a neighbour verified after a request
     double timeout_seconds = 120;   ///< replay_isolated(): the child is killed after this
+    ReplayStepObserver on_step;     ///< heap pictures only (unset: no cost); see the type
 };
 
 /** @brief The first thing that went wrong. */
@@ -75,7 +93,7 @@ struct ReplayResult {
  */
 struct ReplayProgress {
     std::atomic<std::size_t> op_index{0};  ///< the request being made (index in Trace::ops)
-    std::atomic<int> pass{0};  ///< 1 check, 2 measure, 3 time
+    std::atomic<int> pass{0};  ///< 1 check, 2 measure, 3 time, 4 mm_heap_walk() (op_index: requests made)
 };
 
 /** @brief Replays @p trace on @p allocator in this process. */
@@ -88,6 +106,16 @@ ReplayResult replay(const Allocator &allocator, const Trace &trace, const Replay
  */
 ReplayResult replay_isolated(const Allocator &allocator, const Trace &trace,
                              const ReplayOptions &options);
+
+/**
+ * @brief The harness of replay_isolated(), for any work on an allocator: runs @p work in a
+ *        forked child (its stdout goes to stderr) and returns the text it returned.
+ * @return the text; or nullopt, with @p failure naming the request @p work's progress was at,
+ *         when the child crashed, was killed, exited, or ran past @p timeout_seconds.
+ */
+std::optional<std::string> run_isolated(const Trace &trace, double timeout_seconds,
+                                        const std::function<std::string(ReplayProgress &)> &work,
+                                        ReplayFailure &failure);
 
 /** @brief A result as JSON text (the `--json` output of `heaplab trace replay`, per trace). */
 std::string to_json(const ReplayResult &result);
