@@ -7,6 +7,8 @@
 #   make handin   pack your submission into handin.tar.gz
 #   make preload  run a real program on your allocator (default `ls -l /usr/lib`; another
 #                 with RUN='python3 -c "print(sum(range(10**6)))"')
+#   make viz TRACE=../../docs/traces/interleaved.rep [STEP=N]
+#                 a picture of your heap replaying a trace: build/heap.svg (heaplab trace viz)
 
 ROOT ?= ../..
 CXX ?= g++
@@ -16,7 +18,7 @@ HEAPLAB := $(ROOT)/build/bin/heaplab
 SUBMIT ?= mm.cpp
 TESTS ?= $(wildcard tests/*.cpp)
 
-.PHONY: all test check preload clean
+.PHONY: all test check preload viz clean
 
 all: build/lab_tests
 
@@ -50,6 +52,17 @@ build/libmm.so: $(SUBMIT) $(PRELOAD_SOURCES) $(COMMON)/src/malloc_abi.map $(wild
 
 preload: build/libmm.so
 	LD_PRELOAD=$(CURDIR)/build/libmm.so HEAPLAB_STATS=1 $(RUN)
+
+# Your allocator as a plug-in of the heaplab command (trace replay, trace viz): its mem_sbrk
+# calls land in heaplab's simulated heap.
+build/my-mm.so: $(SUBMIT) $(wildcard $(COMMON)/include/heaplab/*.h)
+	@mkdir -p build
+	$(CXX) $(CXXFLAGS) -fPIC -shared -I$(COMMON)/include -o $@ $(SUBMIT)
+
+TRACE ?= $(ROOT)/docs/traces/interleaved.rep
+viz: build/my-mm.so
+	@if [ ! -x $(HEAPLAB) ]; then echo "make viz needs the heaplab command: run make at the top first"; exit 2; fi
+	$(HEAPLAB) trace viz $(TRACE) --allocator build/my-mm.so --out build/heap.svg $(if $(STEP),--step $(STEP))
 
 include $(dir $(lastword $(MAKEFILE_LIST)))handin.mk
 

@@ -30,6 +30,7 @@
  *   +-----+--------+--------+--------+----------+--------+------ ... -+-------+
  *          prologue          first block                               epilogue
  */
+#include "heaplab/heap_walk.h"
 #include "heaplab/memlib.h"
 #include "heaplab/mm.h"
 
@@ -229,4 +230,16 @@ void *mm_calloc(size_t nmemb, size_t size) {
 int mm_checkheap(int verbose) {
     (void)verbose;  // TODO: check the prologue, every block (header == footer, no two free in a
     return 1;       //       row), the epilogue, and the free list against the heap
+}
+
+/*
+ * Optional, never graded: describes the heap to `heaplab trace viz`, which then draws your free
+ * blocks, headers and footers too, not just the live payloads (heaplab/heap_walk.h). Visits
+ * every block between the prologue and the epilogue, lowest first; returns 0, or -1 when there
+ * is nothing to describe.
+ */
+int mm_heap_walk(mm_block_visitor visit, void *context) {
+    (void)visit;    // optional: call visit(block, size, MM_BLOCK_ALLOCATED or MM_BLOCK_FREE,
+    (void)context;  //           HEADER_SIZE, FOOTER_SIZE, context) for every block between the
+    return -1;      //           prologue and the epilogue, then return 0 (heaplab/heap_walk.h)
 }

@@ -27,6 +27,7 @@
  *   +-----+--------+--------+--------+----------+--------+------ ... -+-------+
  *          prologue          first block                               epilogue
  */
+#include "heaplab/heap_walk.h"
 #include "heaplab/memlib.h"
 #include "heaplab/mm.h"
 
@@ -414,4 +415,18 @@ int mm_checkheap(int verbose) {
         return 0;
     }
     return 1;
+}
+
+/*
+ * Optional, never graded: describes the heap to `heaplab trace viz`, which then draws your free
+ * blocks, headers and footers too, not just the live payloads (heaplab/heap_walk.h). Visits
+ * every block between the prologue and the epilogue, lowest first; returns 0, or -1 when there
+ * is nothing to describe.
+ */
+int mm_heap_walk(mm_block_visitor visit, void *context) {
+    if (prologue == NULL) return -1; /* mm_init has not run */
+    for (Block *block = next_block(prologue); block_size(block) > 0; block = next_block(block))
+        visit(block, block_size(block), is_allocated(block) ? MM_BLOCK_ALLOCATED : MM_BLOCK_FREE, HEADER_SIZE,
+              FOOTER_SIZE, context);
+    return 0;
 }
