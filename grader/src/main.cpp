@@ -15,6 +15,7 @@
 #include "cmd_trace_bound.h"
 #include "cmd_trace_generate.h"
 #include "cmd_trace_replay.h"
+#include "cmd_trace_viz.h"
 #include "journey.h"
 #include "heaplab/allocator.h"
 #include "heaplab/trace.h"
@@ -34,6 +35,7 @@ int main(int argc, char **argv) {
     heaplab::add_trace_replay_command(*trace);
     heaplab::add_trace_generate_command(*trace);
     heaplab::add_trace_bound_command(*trace);
+    heaplab::add_trace_viz_command(*trace);
 
     heaplab::add_journey_command(app);
     heaplab::add_lab_command(app);
