@@ -29,6 +29,7 @@ namespace heaplab {
 
 /** @brief One block of a snapshot (see the file's description for how they tile the heap). */
 struct PictureBlock {
+    /** @brief What the block is, and who said so (the walk, or the replay alone). */
     enum class Kind : std::uint8_t {
         Allocated,  ///< walk: in use; its live payload (if the replay has one there) is `payload`
         Free,       ///< walk: free
@@ -37,7 +38,7 @@ struct PictureBlock {
         Live,       ///< no walk: exactly a live payload
         Unknown,    ///< no walk: bytes in no live payload
     };
-    Kind kind = Kind::Unknown;
+    Kind kind = Kind::Unknown;     ///< what it is
     std::size_t offset = 0;        ///< from mem_heap_lo()
     std::size_t size = 0;          ///< bytes, header and footer included
     std::size_t header = 0;        ///< bookkeeping bytes at the start (walk only)
@@ -47,14 +48,19 @@ struct PictureBlock {
     std::size_t payload_offset = 0;  ///< where the payload starts, from mem_heap_lo()
     std::size_t payload_size = 0;    ///< bytes asked for
 
+    /** @brief Same block, same parts, same payload (a timeline merges such blocks). */
     friend bool operator==(const PictureBlock &, const PictureBlock &) = default;
 };
 
 /** @brief Totals of a snapshot, for its caption. */
 struct HeapTotals {
-    std::size_t live_bytes = 0, live_blocks = 0;        ///< payload bytes asked for, and how many
-    std::size_t free_bytes = 0, free_blocks = 0, largest_free = 0;  ///< free blocks, whole
-    std::size_t cached_bytes = 0, cached_blocks = 0;
+    std::size_t live_bytes = 0;      ///< payload bytes asked for
+    std::size_t live_blocks = 0;     ///< live payloads
+    std::size_t free_bytes = 0;      ///< bytes in free blocks, headers and footers included
+    std::size_t free_blocks = 0;     ///< free blocks
+    std::size_t largest_free = 0;    ///< the largest free block
+    std::size_t cached_bytes = 0;    ///< bytes in cached blocks
+    std::size_t cached_blocks = 0;   ///< cached blocks
     std::size_t overhead_bytes = 0;  ///< headers, footers, bytes in no block
     std::size_t unused_bytes = 0;    ///< in allocated blocks, past what was asked (and alignment)
     std::size_t unknown_bytes = 0;   ///< no walk: bytes in no live payload
@@ -68,6 +74,7 @@ struct HeapSnapshot {
     std::string walk_problem;        ///< why a walk the allocator has was not used ("" if it was)
     std::vector<PictureBlock> blocks;  ///< tiling [0, heap_size) in address order
 
+    /** @brief Its totals, for captions. */
     [[nodiscard]] HeapTotals totals() const;
 };
 

@@ -41,14 +41,15 @@ class Timeline {
 public:
     /** @brief A block unchanged over columns [first, last]. */
     struct Run {
-        PictureBlock block;
-        std::size_t first = 0;
-        std::size_t last = 0;
+        PictureBlock block;     ///< the block
+        std::size_t first = 0;  ///< the first column it is in
+        std::size_t last = 0;   ///< the last column it is in
     };
 
     /** @brief Appends the next column. */
     void add(const HeapSnapshot &snapshot);
 
+    /** @brief Every run, in the order they started. */
     [[nodiscard]] const std::vector<Run> &runs() const { return runs_; }
     /** @brief Requests made at each column. */
     [[nodiscard]] const std::vector<std::size_t> &done() const { return done_; }
@@ -56,8 +57,9 @@ public:
     [[nodiscard]] const std::vector<std::size_t> &heap_sizes() const { return heap_sizes_; }
     /** @brief The last snapshot added (its totals go in the caption). */
     [[nodiscard]] const HeapSnapshot &last() const { return last_; }
-    /** @brief Columns drawn without the allocator's walk, and the first reason why. */
+    /** @brief How many columns are drawn without the allocator's walk. */
     [[nodiscard]] std::size_t undescribed() const { return undescribed_; }
+    /** @brief The first reason a walk the allocator has was not believed ("" if none). */
     [[nodiscard]] const std::string &walk_problem() const { return walk_problem_; }
 
 private:
