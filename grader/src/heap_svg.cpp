@@ -495,6 +495,9 @@ pugi::xml_node block_group(Svg &svg, pugi::xml_node parent, const PictureBlock &
     return g;
 }
 
+/// The most rows a step picture's panel gets, whatever --row-bytes says.
+constexpr std::size_t kMaxRows = 256;
+
 /// The byte scale of a step picture: rows of row_bytes, ticks every tick bytes.
 struct RowScale {
     std::size_t row_bytes = 0;
@@ -507,7 +510,9 @@ RowScale choose_rows(std::size_t largest_heap, std::size_t wanted_row_bytes, dou
     std::size_t heap = std::max<std::size_t>(largest_heap, 16);
     constexpr double kTickSpacing = 56;  // pixels between labelled ticks, at least
     if (wanted_row_bytes > 0) {
+        // As asked, unless that makes an absurd picture: then rows twice, four times... as long.
         scale.row_bytes = wanted_row_bytes;
+        while (heap / scale.row_bytes > kMaxRows) scale.row_bytes *= 2;
     } else if (heap <= 1024) {
         // One row: the heap fills the width, rounded up to a tick.
         std::size_t tick = pow2_at_least(kTickSpacing * static_cast<double>(heap) / plot_width);
@@ -631,6 +636,9 @@ std::string render_steps(const std::vector<HeapSnapshot> &snapshots, const Pictu
         }
         page.y() += 18;
     }
+    if (context.row_bytes > 0 && scale.row_bytes != context.row_bytes)
+        page.note(fmt::format("Rows of {} bytes would make more than {} rows: they are {} bytes instead.",
+                              context.row_bytes, kMaxRows, scale.row_bytes));
     if (rows > 1) page.note(fmt::format("Each row is {} bytes; offsets are from mem_heap_lo().", scale.row_bytes));
     else page.note("Offsets in bytes from mem_heap_lo().");
     page.legend(all_described, break_drawn);
