@@ -6,8 +6,9 @@
  * Everything the grader runs of a student's work goes through run(): a test binary, a trace
  * replay, Valgrind. The child gets a process group of its own, so that on a timeout the whole
  * group (including anything it forked) is killed; rlimits on CPU time, file size, open files,
- * processes and core dumps; and its stdout and stderr are read through one pipe and kept up to
- * `output_limit` bytes (the rest is counted, not stored), so gigabytes of output cost nothing.
+ * and core dumps; a cap on its processes (Sandbox::max_processes); and its stdout and stderr are
+ * read through one pipe and kept up to `output_limit` bytes (the rest is counted, not stored),
+ * so gigabytes of output cost nothing.
  * `RLIMIT_AS` is deliberately not set: it breaks Valgrind and sanitizers.
  */
 #ifndef HEAPLAB_PROCESS_H
@@ -30,7 +31,22 @@ struct Sandbox {
     std::vector<std::string> hidden;    ///< e.g. grader/hidden
     unsigned uid = 0;                   ///< run as this user and group (0: as the grader); e.g.
     unsigned gid = 0;                   ///< Gradescope's student code runs unprivileged
+    /// Processes and threads the run may have at once (0: no cap): a fork bomb fails its forks
+    /// instead of filling the machine. Enforced, whether or not bubblewrap is enabled, by a
+    /// cgroup of its own with `pids.max` when the grader can make one (as root, usually), else
+    /// by RLIMIT_NPROC, which binds only a user other than root; see process_cap().
+    std::size_t max_processes = 0;
 };
+
+/** @brief How run() caps a sandbox's processes here. */
+enum class ProcessCap {
+    none,          ///< not at all: the run is root and no pids cgroup can be made
+    pids_cgroup,   ///< a cgroup of its own, `pids.max` = the cap (binds root too)
+    rlimit_nproc,  ///< RLIMIT_NPROC = the user's tasks now + the cap (binds a user other than root)
+};
+
+/** @brief How run() would cap the processes of a run confined by @p sandbox on this machine. */
+ProcessCap process_cap(const Sandbox &sandbox);
 
 /** @brief Whether bubblewrap can run here (found and allowed to make namespaces); cached. */
 bool bubblewrap_works();
@@ -43,7 +59,6 @@ struct RunLimits {
     double seconds = 10;                       ///< wall-clock limit; the group is killed after it
     std::size_t output_limit = 256 * 1024;     ///< bytes of output kept
     std::size_t file_size_limit = 64 << 20;    ///< RLIMIT_FSIZE
-    std::size_t max_processes = 0;             ///< RLIMIT_NPROC (0: leave as it is)
     std::size_t open_files = 256;              ///< RLIMIT_NOFILE
     std::string working_directory;             ///< "" = the grader's
     Sandbox sandbox;                           ///< bubblewrap confinement, when enabled and available

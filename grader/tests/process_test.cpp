@@ -124,3 +124,82 @@ TEST(SandboxedRun, ReportsTheSignalThroughBubblewrap) {
     EXPECT_EQ(result.signal, SIGSEGV) << result.describe(10);
 }
 }  // namespace
+
+// The process cap (Sandbox::max_processes). RLIMIT_NPROC does not bind root, so a grader running
+// as root needs a pids cgroup; this proves the cap holds with whatever this machine offers, and
+// is skipped, saying why, where it offers nothing. The "fork bomb" is bounded (200 children that
+// sleep), so that a broken cap cannot take the machine down while the test finds out.
+namespace {
+
+std::size_t lines_in(const std::filesystem::path &file) {
+    std::ifstream in(file);
+    std::size_t count = 0;
+    for (std::string line; std::getline(in, line);) ++count;
+    return count;
+}
+
+std::string cap_name(heaplab::ProcessCap cap) {
+    switch (cap) {
+    case heaplab::ProcessCap::pids_cgroup: return "a pids cgroup";
+    case heaplab::ProcessCap::rlimit_nproc: return "RLIMIT_NPROC";
+    case heaplab::ProcessCap::none: break;
+    }
+    return "nothing";
+}
+
+class ProcessCapped : public ::testing::TestWithParam<bool> {
+protected:
+    void SetUp() override {
+        limits_.sandbox.max_processes = 32;
+        limits_.sandbox.enabled = GetParam();
+        if (GetParam() && !heaplab::bubblewrap_works()) GTEST_SKIP() << "bubblewrap cannot run here";
+        cap_ = heaplab::process_cap(limits_.sandbox);
+        if (cap_ == heaplab::ProcessCap::none)
+            GTEST_SKIP() << "no way to cap processes here: running as root (RLIMIT_NPROC does not bind root) and no "
+                            "pids cgroup can be made; the grader then says so in its isolation line";
+        dir_ = std::filesystem::temp_directory_path() / ("heaplab_cap_" + std::to_string(getpid()));
+        std::filesystem::create_directories(dir_);
+        if (GetParam()) limits_.sandbox.writable = {dir_.string()};
+        limits_.seconds = 20;
+    }
+    void TearDown() override { std::filesystem::remove_all(dir_); }
+    heaplab::RunLimits limits_;
+    heaplab::ProcessCap cap_ = heaplab::ProcessCap::none;
+    std::filesystem::path dir_;
+};
+
+TEST_P(ProcessCapped, AForkingRunGetsNoMoreProcessesThanItsCap) {
+    std::string started = (dir_ / "started").string();
+    auto result = run({"sh", "-c", "for i in $(seq 200); do sleep 30 >/dev/null 2>&1 & echo $! >> " + started +
+                                       "; done; echo all 200 started"},
+                      limits_);
+    std::size_t children = lines_in(started);
+    EXPECT_FALSE(result.timed_out) << "the shell must end when its forks fail: " << result.describe(20);
+    EXPECT_LT(children, 32u) << "with a cap of 32 processes (by " << cap_name(cap_) << "), " << children
+                             << " children were started:\n" << result.output;
+    EXPECT_GT(children, 5u) << "the cap must leave room for a few processes:\n" << result.output;
+    EXPECT_EQ(result.output.find("all 200 started"), std::string::npos) << result.output;
+    EXPECT_NE(result.output.find("fork"), std::string::npos) << "the shell says it cannot fork:\n" << result.output;
+}
+
+TEST_P(ProcessCapped, NothingOfTheRunOutlivesIt) {
+    if (cap_ != heaplab::ProcessCap::pids_cgroup) GTEST_SKIP() << "only a cgroup finds a child that left the process group";
+    std::string marker = (dir_ / "escaped").string();
+    // A child in a session (and process group) of its own, which the group kill cannot reach.
+    auto result = run({"sh", "-c", "setsid sh -c 'sleep 2; touch " + marker + "' >/dev/null 2>&1 & echo started"}, limits_);
+    EXPECT_TRUE(result.ok()) << result.output;
+    std::this_thread::sleep_for(std::chrono::seconds(3));
+    EXPECT_FALSE(std::filesystem::exists(marker)) << "a child that left the process group outlived the run";
+    // And the run's cgroup is gone.
+    for (const char *parent : {"/sys/fs/cgroup/pids", "/sys/fs/cgroup", "/sys/fs/cgroup/unified"}) {
+        std::error_code error;
+        for (const auto &entry : std::filesystem::directory_iterator(parent, error))
+            EXPECT_FALSE(entry.path().filename().string().starts_with("heaplab-" + std::to_string(getpid()) + "-"))
+                << entry.path() << " was left behind";
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Sandbox, ProcessCapped, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool> &info) { return info.param ? "Bubblewrap" : "Plain"; });
+
+}  // namespace
