@@ -4,6 +4,7 @@
 #   make test     build, build the docs, then run every test through CTest (the docs' browser test too)
 #   make docs     the documentation site, into build/docs/html (open index.html)
 #   make grade    the main job: replay the trace suite on every allocator and print the tables
+#   make verify-grades  every lab's solution (ten runs), skeleton and bugs graded by the grader
 #   make bench    the allocators side by side: reference, glibc, jemalloc, tcmalloc, mimalloc
 #   make traces   regenerate traces/ from the generator (they are committed)
 #   make clean    remove build/
@@ -12,7 +13,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD_TYPE ?= RelWithDebInfo
 
-.PHONY: all build deps docs test grade bench traces clean
+.PHONY: all build deps docs test grade verify-grades bench traces clean
 
 all: build
 
@@ -41,6 +42,16 @@ grade: build
 	  echo; echo "=== grading the example submissions of $$lab"; \
 	  rm -rf $(BUILD)/grades/$$lab; \
 	  $(BUILD)/bin/heaplab grade --lab $$lab --jobs $(JOBS) --out $(BUILD)/grades/$$lab $(BUILD)/examples/$$lab || status=1; \
+	done; exit $$status
+
+# The grades proved right, through the real grader (grader/README.md, "Correctness of the grades"):
+# every lab's solution VERIFY_RUNS times (full marks, the same each run), its skeleton (builds,
+# scores at most 60%, no grader error) and each bug of its bugs.toml (loses exactly its `loses`).
+VERIFY_RUNS ?= 10
+verify-grades: build
+	@status=0; for solution in solutions/*/; do \
+	  lab=$$(basename $$solution); [ -f labs/$$lab/lab.toml ] || continue; \
+	  $(BUILD)/bin/heaplab lab verify-grades labs/$$lab --runs $(VERIFY_RUNS) --jobs $(JOBS) || status=1; echo; \
 	done; exit $$status
 
 bench: build

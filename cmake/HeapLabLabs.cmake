@@ -6,6 +6,10 @@
 #   NN-name/skeleton-fails-cleanly  the skeleton compiles, and its tests fail without crashing
 #   NN-name/handout-shows-points    the handout's point table is the one lab.toml gives
 #   NN-name/bug/NAME                each classic mistake of bugs.toml is caught, with its message
+#   NN-name/grades-are-right        through the real grader, every bug that fails the traces loses
+#                                   exactly the parts its `loses` names, and every bug has a `loses`
+#                                   (`heaplab lab verify-grades --quick`; `make verify-grades` runs
+#                                   the whole check: the solution ten times, the skeleton, every bug)
 #   NN-name/MmContract.*            the shared mm.h suite passes on the solution
 #   NN-name/solution-replays-the-suite  every trace replays correctly on it
 # the plug-in mm_NN-name.so, so that `heaplab trace replay --allocator NN-name` works, and the
@@ -70,6 +74,8 @@ function(heaplab_add_lab lab)
       add_test(NAME ${lab}/bug/${bug}
                COMMAND heaplab lab expect-fail --bugs ${bugs_toml} --bug ${bug} -- $<TARGET_FILE:${id}_bug_${bug_id}>)
     endforeach()
+    add_test(NAME ${lab}/grades-are-right COMMAND heaplab lab verify-grades ${lab_dir} --quick)
+    set_tests_properties(${lab}/grades-are-right PROPERTIES TIMEOUT 600)
   endif()
 
   set(suite_options)

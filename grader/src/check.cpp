@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <unistd.h>
 #include <cmath>
 #include <fstream>
@@ -17,12 +18,16 @@
 #include <regex>
 #include <set>
 #include <sstream>
+#include <thread>
 
 namespace heaplab {
 namespace fs = std::filesystem;
 namespace {
 
 constexpr double kCompileSeconds = 180;
+/// Processes and threads one student run may have at once: the compiler, Valgrind and the
+/// threaded tests need a few dozen; a fork bomb stops here instead of filling the machine.
+constexpr std::size_t kStudentProcesses = 256;
 
 /// What a student process may touch: write only its scratch folder; the hidden tests' sources
 /// are covered.
@@ -31,6 +36,7 @@ Sandbox sandbox_for(const fs::path &scratch, const CheckSetup &setup) {
     sandbox.enabled = setup.sandbox;
     sandbox.uid = setup.student_uid;
     sandbox.gid = setup.student_gid;
+    sandbox.max_processes = kStudentProcesses;
     sandbox.writable.push_back(fs::absolute(scratch).string());
     fs::path hidden = setup.root / "grader" / "hidden";
     if (fs::is_directory(hidden)) sandbox.hidden.push_back(fs::canonical(hidden).string());
@@ -73,17 +79,52 @@ bool compile(const fs::path &source, const fs::path &object, const fs::path &roo
     return result.ok();
 }
 
-/// Compiles unless the object is newer than the source (the lab's tests: built once, reused).
+/// Whether @p object is newer than every file it was made from, as the compiler listed them in
+/// @p deps (`-MMD`), the source @p source among them. Relative names are relative to the source's
+/// folder, where compile() runs the compiler.
+bool up_to_date(const fs::path &source, const fs::path &object, const fs::path &deps) {
+    std::error_code error;
+    fs::file_time_type built = fs::last_write_time(object, error);
+    if (error) return false;
+    std::ifstream in(deps);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::size_t colon = text.find(": ");
+    if (colon == std::string::npos) return false;
+    std::istringstream words(text.substr(colon + 2));
+    fs::path folder = fs::absolute(source).parent_path();
+    bool has_source = false;
+    for (std::string word; words >> word;) {
+        if (word == "\\") continue;  // a line continuation
+        fs::path dependency = fs::path(word).is_absolute() ? fs::path(word) : folder / word;
+        fs::file_time_type changed = fs::last_write_time(dependency, error);
+        if (error || changed > built) return false;
+        if (fs::equivalent(dependency, source, error)) has_source = true;
+    }
+    return has_source;
+}
+
+/// Compiles unless the object is newer than its source and every header it includes (the lab's
+/// tests: built once, reused by every submission and every batch). The object appears by a
+/// rename, whole: another grader sharing the cache never links half of one.
 bool compile_cached(const fs::path &source, const fs::path &object, const fs::path &root,
                     const std::vector<std::string> &extra, std::string &log) {
+    fs::path deps = object;
+    deps += ".d";
+    if (up_to_date(source, object, deps)) return true;
+    std::string unique = fmt::format(".{}-{}.tmp", getpid(), std::hash<std::thread::id>{}(std::this_thread::get_id()));
+    fs::path new_object = object.string() + unique, new_deps = deps.string() + unique;
+    std::vector<std::string> flags = extra;
+    flags.insert(flags.end(), {"-MMD", "-MF", fs::absolute(new_deps).string()});
+    bool ok = compile(source, new_object, root, false, flags, log);
     std::error_code error;
-    if (fs::exists(object, error) && fs::last_write_time(object, error) > fs::last_write_time(source, error)) {
-        bool headers_older = true;
-        for (const auto &header : fs::directory_iterator(root / "common" / "include" / "heaplab", error))
-            if (fs::last_write_time(header, error) > fs::last_write_time(object, error)) headers_older = false;
-        if (headers_older) return true;
+    if (ok) {
+        fs::rename(new_deps, deps, error);
+        fs::rename(new_object, object, error);
+        ok = !error;
     }
-    return compile(source, object, root, false, extra, log);
+    fs::remove(new_object, error);
+    fs::remove(new_deps, error);
+    return ok;
 }
 
 int count_warnings(const std::string &compiler_output) {
@@ -398,6 +439,25 @@ PartResult run_memcheck_part(const LabPart &part, const LabSpec &spec, const fs:
     return result;
 }
 
+/// Times one part of check_submission(): whatever way the part's branch ends, the seconds land
+/// in report.part_seconds beside the verdict it pushed.
+class PartTimer {
+public:
+    explicit PartTimer(CheckReport &report) : report_(report), started_(std::chrono::steady_clock::now()) {}
+    PartTimer(const PartTimer &) = delete;
+    PartTimer &operator=(const PartTimer &) = delete;
+    ~PartTimer() {
+        report_.part_seconds.resize(report_.parts.size(), 0.0);
+        if (!report_.part_seconds.empty())
+            report_.part_seconds.back() =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    }
+
+private:
+    CheckReport &report_;
+    std::chrono::steady_clock::time_point started_;
+};
+
 }  // namespace
 
 std::vector<std::string> list_tests(const fs::path &binary, const std::string &filter, double seconds,
@@ -461,6 +521,17 @@ std::vector<std::string> lab_flags(const LabSpec &spec, const fs::path &lab_dir)
     return flags;
 }
 
+fs::path lab_objects_cache(const CheckSetup &setup, const fs::path &lab_dir, const LabSpec &spec, const fs::path &fallback) {
+    std::string key = lab_dir.string() + (setup.include_hidden ? " with hidden tests" : " public tests");
+    for (const std::string &flag : lab_flags(spec, lab_dir)) key += " " + flag;
+    fs::path cache = setup.heaplab.parent_path().parent_path() / "cache" / "lab-objects" /
+                     fmt::format("{}-{:016x}", spec.id, std::hash<std::string>{}(key));
+    std::error_code error;
+    fs::create_directories(cache, error);
+    if (error || access(cache.c_str(), W_OK) != 0) return fallback;
+    return cache;
+}
+
 std::vector<std::string> suite_traces(const fs::path &root) {
     std::vector<std::string> traces;
     std::error_code error;
@@ -498,6 +569,7 @@ CheckReport check_submission(const LabSpec &spec, const fs::path &lab_dir, const
     report.lab_id = spec.id;
     report.lab_title = spec.title;
     fs::create_directories(scratch);
+    auto started = std::chrono::steady_clock::now();
 
     auto skip_all = [&](const std::string &why) {
         for (const LabPart &part : spec.parts) {
@@ -579,12 +651,15 @@ CheckReport check_submission(const LabSpec &spec, const fs::path &lab_dir, const
         return skip_all(why);
     }
 
+    report.build_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+
     // The suite is replayed once for every part that needs it; timed only if one scores speed.
     std::optional<SuiteReplay> suite;
     bool timed = std::any_of(spec.parts.begin(), spec.parts.end(), [&](const LabPart &part) {
         return part.kind == "throughput" && (part.visibility == "visible" || setup.include_hidden);
     });
     for (const LabPart &part : spec.parts) {
+        PartTimer timer(report);
         bool hidden = part.visibility != "visible" && !setup.include_hidden;
         if (hidden) {
             report.parts.push_back({part.name, part.kind, part.visibility, 0, part.points, true, "graded later", ""});

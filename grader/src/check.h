@@ -42,6 +42,8 @@ struct CheckReport {
     std::vector<std::string> forbidden;  ///< symbols or constructs the submission may not use
     std::vector<PartResult> parts;       ///< one verdict per lab.toml part, in lab.toml's order
     std::string isolation;      ///< how student processes were confined (process.h)
+    double build_seconds = 0;   ///< compiling, checking and linking the submission (the lab's tests included)
+    std::vector<double> part_seconds;  ///< wall-clock seconds each part took, parallel to `parts`
     /// Points earned over the parts that ran (skipped hidden parts count nothing).
     [[nodiscard]] double score() const;
     /// Points available: with @p include_skipped false, only over the parts that ran, so a
@@ -90,6 +92,15 @@ std::vector<std::string> list_tests(const std::filesystem::path &binary, const s
 
 /** @brief The compiler flags a lab asks for: its include folders and [build] cxxflags. */
 std::vector<std::string> lab_flags(const LabSpec &spec, const std::filesystem::path &lab_dir);
+
+/**
+ * @brief Where a lab's compiled tests are kept between batches, so that grading a class (or one
+ *        submission) costs only the compile of the student's files: beside this build
+ *        (`build/cache/lab-objects/`), one folder per lab folder, set of tests and flags;
+ *        @p fallback (a scratch folder) when that is not writable.
+ */
+std::filesystem::path lab_objects_cache(const CheckSetup &setup, const std::filesystem::path &lab_dir,
+                                        const LabSpec &spec, const std::filesystem::path &fallback);
 
 /**
  * @brief Grades the submission in @p submission_dir (its files named by lab.toml's `submit`)

@@ -100,10 +100,10 @@ fs::path find_lab(const std::string &lab, const fs::path &root) {
     throw UsageError("no lab '" + lab + "' in " + (root / "labs").string());
 }
 
-json part_json(const PartResult &part) {
+json part_json(const PartResult &part, double seconds = 0) {
     return {{"name", part.name},         {"kind", part.kind},       {"visibility", part.visibility},
             {"points", part.points},     {"max_points", part.max_points}, {"skipped", part.skipped},
-            {"summary", part.summary},   {"explanation", part.explanation}};
+            {"summary", part.summary},   {"explanation", part.explanation}, {"seconds", seconds}};
 }
 
 std::string number(double points) {
@@ -186,7 +186,10 @@ void grade_one(const Submission &submission, const LabSpec &spec, const fs::path
             zero_parts(intake.problem);
         } else {
             CheckReport report = check_submission(spec, lab_dir, scratch / "submitted", scratch / "build", setup);
-            for (const PartResult &part : report.parts) record["parts"].push_back(part_json(part));
+            for (std::size_t i = 0; i < report.parts.size(); ++i)
+                record["parts"].push_back(
+                    part_json(report.parts[i], i < report.part_seconds.size() ? report.part_seconds[i] : 0.0));
+            record["build_seconds"] = report.build_seconds;
             record["score"] = report.score();
             record["forbidden"] = report.forbidden;
             record["warnings"] = report.warnings;
@@ -291,6 +294,18 @@ std::string rebuild_gradebook(const LabSpec &spec, const fs::path &out, const st
     return summary + "\n" + table;
 }
 
+/// HEAPLAB_STUDENT_USER, when the grader runs as root: the user student processes run as (the
+/// Gradescope image's `heaplab-student`; `nobody` will do). "" when it applies; else why not.
+std::string take_student_user(CheckSetup &setup) {
+    const char *user = std::getenv("HEAPLAB_STUDENT_USER");
+    if (user == nullptr || *user == '\0' || geteuid() != 0) return "";
+    passwd *entry = getpwnam(user);
+    if (entry == nullptr) return std::string("no user named ") + user + " (HEAPLAB_STUDENT_USER)";
+    setup.student_uid = entry->pw_uid;
+    setup.student_gid = entry->pw_gid;
+    return "";
+}
+
 void run_grade(const GradeSettings &settings) {
     if (settings.submissions.empty()) throw UsageError("grade: no submissions given");
     if (settings.jobs < 1) throw UsageError("--jobs must be at least 1");
@@ -299,6 +314,7 @@ void run_grade(const GradeSettings &settings) {
     setup.root = heaplab_root();
     setup.heaplab = fs::read_symlink("/proc/self/exe");
     setup.include_hidden = !settings.public_only;
+    if (std::string problem = take_student_user(setup); !problem.empty()) throw UsageError(problem);
     fs::path lab_dir = find_lab(settings.lab, setup.root);
     LabSpec spec = read_lab_spec((lab_dir / "lab.toml").string());
     std::vector<Submission> submissions;
@@ -309,7 +325,7 @@ void run_grade(const GradeSettings &settings) {
     }
     fs::path out = fs::absolute(settings.out);
     fs::create_directories(out / "submissions");
-    setup.objects_cache = out / "work" / "lab-objects";
+    setup.objects_cache = lab_objects_cache(setup, lab_dir, spec, out / "work" / "lab-objects");
     try {
         build_lab_objects(lab_dir, spec.id, setup.objects_cache, setup, lab_flags(spec, lab_dir));  // once, before the workers
     } catch (const std::exception &error) {
@@ -368,12 +384,7 @@ void run_gradescope(const std::string &lab) {
     setup.heaplab = fs::read_symlink("/proc/self/exe");
     setup.include_hidden = true;
     // Student code runs as this user when the grader is root (run_autograder sets it).
-    if (const char *user = std::getenv("HEAPLAB_STUDENT_USER"); user != nullptr && *user != '\0' && geteuid() == 0) {
-        passwd *entry = getpwnam(user);
-        if (entry == nullptr) return give_up(std::string("no user named ") + user);
-        setup.student_uid = entry->pw_uid;
-        setup.student_gid = entry->pw_gid;
-    }
+    if (std::string problem = take_student_user(setup); !problem.empty()) return give_up(problem);
     fs::path lab_dir;
     LabSpec spec;
     try {

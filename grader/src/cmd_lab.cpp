@@ -1,10 +1,11 @@
 /**
  * @file cmd_lab.cpp
- * @brief `heaplab lab skeleton|strip|bugs|mutate|expect-fail|points`.
+ * @brief `heaplab lab skeleton|strip|bugs|mutate|expect-fail|points|verify-grades`.
  *
  * These are build tools: CMake calls them to make each stage's skeleton and buggy variants from
  * its solution, and to run the tests that prove the tests catch each variant. Instructors call
- * them when they change a solution (`make skeletons`).
+ * them when they change a solution (`make skeletons`). `verify-grades` grades the solution, the
+ * skeleton and every variant through the real grader (verify_grades.h).
  */
 #include "cmd_lab.h"
 
@@ -13,6 +14,7 @@
 #include "lab_spec.h"
 #include "lab_sources.h"
 #include "process.h"
+#include "verify_grades.h"
 
 #include <fmt/format.h>
 
@@ -212,6 +214,28 @@ void add_lab_command(CLI::App &app) {
         if (expect->contains.empty()) throw UsageError("expect-fail needs --contains, or --bugs and --bug");
         int status = expect_fail(*expect);
         if (status != 0) throw CLI::RuntimeError(status);
+    });
+
+    auto verify = std::make_shared<VerifyGradesSettings>();
+    CLI::App *verify_command = lab->add_subcommand(
+        "verify-grades",
+        "Grade a lab's solution, skeleton and bugs.toml variants with the real grader: the solution full marks "
+        "every run, the skeleton low, each bug losing exactly the parts its `loses` names");
+    verify_command->add_option("lab_dir", verify->lab_dir, "labs/NN-name (solutions/NN-name beside it)")->required();
+    verify_command->add_option("--runs", verify->runs, "grade the solution this many times")->capture_default_str();
+    verify_command->add_option("--jobs,-j", verify->jobs, "gradings at once")->capture_default_str();
+    verify_command->add_option("--skeleton-at-most", verify->skeleton_at_most,
+                               "the skeleton may score at most this fraction of the marks")
+        ->capture_default_str();
+    verify_command->add_option("--bug", verify->only_bugs, "only this bug (repeatable)");
+    verify_command->add_flag("--no-bugs{false}", verify->bugs, "skip the bugs.toml variants");
+    verify_command->add_flag("--no-skeleton{false}", verify->skeleton, "skip the skeleton");
+    verify_command->add_flag("--quick", verify->quick,
+                             "make test's form: only the bugs that lose the traces part (no Memcheck run), every "
+                             "`loses` required");
+    verify_command->add_option("--work", verify->work, "scratch folder, kept (default: a temporary one, removed)");
+    verify_command->callback([verify] {
+        if (!verify_grades(*verify)) throw CLI::RuntimeError(kExitFailed);
     });
 
     CLI::App *points = lab->add_subcommand("points", "Print a lab's point table (Markdown) from its lab.toml");

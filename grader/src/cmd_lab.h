@@ -9,7 +9,7 @@
 
 namespace heaplab {
 
-/** @brief Adds `heaplab lab` with skeleton, strip, bugs, mutate, expect-fail and points. */
+/** @brief Adds `heaplab lab` with skeleton, strip, bugs, mutate, expect-fail, points and verify-grades. */
 void add_lab_command(CLI::App &app);
 
 }  // namespace heaplab

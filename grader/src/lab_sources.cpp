@@ -122,7 +122,19 @@ std::vector<Bug> read_bugs(const std::string &path) {
             return *value;
         };
         Bug bug{text("name"), text("mistake"), text("find"), (*entry)["replace"].value_or(std::string()),
-                text("expect")};
+                text("expect"), (*entry)["file"].value_or(std::string()), {}, (*entry)["slow"].value_or(false)};
+        if (const toml::node *loses = entry->get("loses")) {
+            const toml::array *parts = loses->as_array();
+            if (parts == nullptr || parts->empty())
+                throw LabSourceError(where + ": bug '" + bug.name +
+                                     "': 'loses' must be a non-empty list of lab.toml part names");
+            for (const toml::node &part : *parts) {
+                std::optional<std::string> name = part.value<std::string>();
+                if (!name || name->empty())
+                    throw LabSourceError(where + ": bug '" + bug.name + "': 'loses' holds something that is not a part name");
+                bug.loses.push_back(*name);
+            }
+        }
         for (const Bug &other : bugs)
             if (other.name == bug.name) throw LabSourceError(where + ": bug '" + bug.name + "' is listed twice");
         bugs.push_back(bug);

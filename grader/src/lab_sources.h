@@ -52,6 +52,14 @@ struct Bug {
     std::string find;     ///< text that occurs exactly once in the solution
     std::string replace;  ///< what the student wrote instead
     std::string expect;   ///< words the failing tests' output must contain
+    /// the submitted file it changes, for a lab that hands in several (Lab 00); "" = the one
+    std::string file;
+    /// the lab.toml parts that must score below full marks on this variant, and no other
+    /// (`heaplab lab verify-grades` grades it through the real grader and checks it)
+    std::vector<std::string> loses;
+    /// it loops until the grader's time limits (minutes a grading): left out of `make test`'s
+    /// quick check, graded by `make verify-grades`
+    bool slow = false;
 };
 
 /** @brief Reads bugs.toml. @throws LabSourceError naming the file (and line where known). */
