@@ -231,8 +231,9 @@ void add_lab_command(CLI::App &app) {
     verify_command->add_flag("--no-bugs{false}", verify->bugs, "skip the bugs.toml variants");
     verify_command->add_flag("--no-skeleton{false}", verify->skeleton, "skip the skeleton");
     verify_command->add_flag("--quick", verify->quick,
-                             "make test's form: only the bugs that lose the traces part (no Memcheck run), every "
-                             "`loses` required");
+                             "make test's form: only the bugs that lose the traces part (no Memcheck run) and are "
+                             "not slow, and any bug without a `loses` (it fails)");
+    verify_command->add_option("--bugs", verify->bugs_toml, "grade the bugs of this file (default: solutions/NN-name/bugs.toml)");
     verify_command->add_option("--work", verify->work, "scratch folder, kept (default: a temporary one, removed)");
     verify_command->callback([verify] {
         if (!verify_grades(*verify)) throw CLI::RuntimeError(kExitFailed);

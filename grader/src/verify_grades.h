@@ -36,9 +36,10 @@ struct VerifyGradesSettings {
     bool bugs = true;                   ///< grade the variants of bugs.toml
     std::vector<std::string> only_bugs; ///< only these bugs ("" = all)
     std::filesystem::path work;         ///< scratch folder ("" = a fresh one in the temporary folder, removed after)
+    std::filesystem::path bugs_toml;    ///< the bugs to grade ("" = solutions/NN-name/bugs.toml)
     /// `make test`'s cheap form: no solution run and no skeleton, only the bugs whose `loses`
     /// names a traces part (the grader skips Memcheck on those, so each costs seconds) and that
-    /// are not marked `slow`, and every bug's `loses` checked to be there
+    /// are not marked `slow`, and the bugs with no `loses` (they fail, printing what to declare)
     bool quick = false;
 };
 
