@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
@@ -60,6 +61,23 @@ std::string own_pids_cgroup() {
     return "";
 }
 
+/// Removes the cgroups that graders killed with SIGKILL left behind (`heaplab-PID-N` of a PID
+/// that is gone), killing anything still in them: their destructors never ran.
+void sweep_stale_cgroups(const std::string &parent) {
+    std::error_code error;
+    for (const auto &entry : std::filesystem::directory_iterator(parent, error)) {
+        std::string name = entry.path().filename().string();
+        if (!name.starts_with("heaplab-") || !entry.is_directory(error)) continue;
+        pid_t owner = static_cast<pid_t>(std::strtol(name.c_str() + 8, nullptr, 10));
+        if (owner <= 0 || owner == getpid() || kill(owner, 0) == 0 || errno != ESRCH) continue;
+        for (int attempt = 0; attempt < 100 && rmdir(entry.path().c_str()) != 0 && errno == EBUSY; ++attempt) {
+            std::ifstream tasks(entry.path() / "cgroup.procs");
+            for (pid_t pid; tasks >> pid;) kill(pid, SIGKILL);
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+    }
+}
+
 /// A cgroup of its own for one run, with `pids.max`: the cap binds every user, root included
 /// (RLIMIT_NPROC does not bind root), and everything left in it at the end is killed, also what
 /// left the run's process group.
@@ -67,7 +85,11 @@ class PidsCgroup {
 public:
     /// Makes the cgroup; ok() says whether it worked.
     explicit PidsCgroup(std::size_t max_tasks) {
-        static const std::string parent = own_pids_cgroup();
+        static const std::string parent = [] {
+            std::string found = own_pids_cgroup();
+            if (!found.empty()) sweep_stale_cgroups(found);
+            return found;
+        }();
         static std::atomic<unsigned> counter{0};
         if (parent.empty()) return;
         dir_ = parent + "/heaplab-" + std::to_string(getpid()) + "-" + std::to_string(counter.fetch_add(1));
