@@ -10,6 +10,7 @@
 #include "heaplab/replay.h"
 
 #include "heaplab/memlib.h"
+#include "payload_pattern.h"
 
 #include <nlohmann/json.hpp>
 
@@ -23,6 +24,7 @@
 #include <poll.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -30,42 +32,7 @@
 namespace heaplab {
 namespace {
 
-std::uint64_t mix(std::uint64_t x) {  // splitmix64's finaliser: a cheap, good 64-bit hash
-    x += 0x9e3779b97f4a7c15ULL;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-}
-
-unsigned char pattern_byte(std::uint64_t key, std::size_t i) {
-    return static_cast<unsigned char>(mix(key + i / 8) >> (8 * (i % 8)));
-}
-
-/// Writes the pattern of @p key into bytes [from, to) of the block at @p base.
-void fill_pattern(unsigned char *base, std::size_t from, std::size_t to, std::uint64_t key) {
-    std::size_t i = from;
-    for (; i < to && i % 8 != 0; ++i) base[i] = pattern_byte(key, i);
-    for (; i + 8 <= to; i += 8) {
-        std::uint64_t word = mix(key + i / 8);
-        std::memcpy(base + i, &word, 8);
-    }
-    for (; i < to; ++i) base[i] = pattern_byte(key, i);
-}
-
-/// The first byte in [from, to) that does not hold the pattern, or `to` if all do.
-std::size_t find_mismatch(const unsigned char *base, std::size_t from, std::size_t to,
-                          std::uint64_t key) {
-    std::size_t i = from;
-    for (; i < to && i % 8 != 0; ++i)
-        if (base[i] != pattern_byte(key, i)) return i;
-    for (; i + 8 <= to; i += 8) {
-        std::uint64_t word = mix(key + i / 8);
-        if (std::memcmp(base + i, &word, 8) != 0) break;
-    }
-    for (; i < to; ++i)
-        if (base[i] != pattern_byte(key, i)) return i;
-    return to;
-}
+using namespace payload;
 
 std::string hex(std::uintptr_t value) {
     char text[24];
@@ -589,6 +556,83 @@ ReplayResult result_from_json(const std::string &text) {
     }
 }
 
+std::string ChildEnd::describe() const {
+    if (timed_out) return "still running after " + std::to_string(static_cast<long long>(wall_seconds + 0.5)) + " s";
+    if (signal != 0) return std::string("crashed with SIG") + sigabbrev_np(signal) + " (" + strsignal(signal) + ")";
+    return "exited with status " + std::to_string(exit_status);
+}
+
+std::optional<std::string> run_in_child(double timeout_seconds, const std::function<std::string()> &work,
+                                        ChildEnd &end) {
+    end = ChildEnd{};
+    int pipe_fds[2];
+    if (pipe(pipe_fds) != 0) throw std::runtime_error(std::string("cannot create a pipe: ") + std::strerror(errno));
+    std::fflush(nullptr);
+    auto started = std::chrono::steady_clock::now();
+    pid_t child = fork();
+    if (child < 0) {
+        close(pipe_fds[0]);
+        close(pipe_fds[1]);
+        throw std::runtime_error(std::string("cannot fork: ") + std::strerror(errno));
+    }
+    if (child == 0) {
+        close(pipe_fds[0]);
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        // Whatever the allocator prints goes to stderr: stdout belongs to the caller's report
+        // (heaplab trace replay --json), which a stray printf must not corrupt.
+        std::fflush(stdout);
+        dup2(STDERR_FILENO, STDOUT_FILENO);
+        std::string output = work();
+        const char *data = output.data();
+        std::size_t left = output.size();
+        while (left > 0) {
+            ssize_t n = write(pipe_fds[1], data, left);
+            if (n <= 0) _exit(3);
+            data += n;
+            left -= static_cast<std::size_t>(n);
+        }
+        // _exit: threads the work left behind (a stuck stress run) must not run destructors.
+        _exit(0);
+    }
+    close(pipe_fds[1]);
+    std::string output;
+    auto deadline = started + std::chrono::duration<double>(timeout_seconds);
+    for (;;) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+            end.timed_out = true;
+            break;
+        }
+        pollfd fd{pipe_fds[0], POLLIN, 0};
+        int ready = poll(&fd, 1, static_cast<int>(std::min<long long>(left.count(), 1000)));
+        if (ready < 0 && errno == EINTR) continue;
+        if (ready <= 0) continue;
+        char buffer[65536];
+        ssize_t n = read(pipe_fds[0], buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        output.append(buffer, static_cast<std::size_t>(n));
+    }
+    close(pipe_fds[0]);
+    if (end.timed_out) kill(child, SIGKILL);
+    int status = 0;
+    rusage usage{};
+    while (wait4(child, &status, 0, &usage) < 0 && errno == EINTR) {}
+    end.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    end.cpu_seconds = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                      static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+    if (end.timed_out) return std::nullopt;
+    if (WIFSIGNALED(status)) {
+        end.signal = WTERMSIG(status);
+        return std::nullopt;
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        end.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        return std::nullopt;
+    }
+    return output;
+}
+
 std::optional<std::string> run_isolated(const Trace &trace, double timeout_seconds,
                                         const std::function<std::string(ReplayProgress &)> &work,
                                         ReplayFailure &failure) {
@@ -613,57 +657,14 @@ std::optional<std::string> run_isolated(const Trace &trace, double timeout_secon
         ~Unmap() { munmap(p, sizeof(ReplayProgress)); }
     } unmap{shared};
 
-    int pipe_fds[2];
-    if (pipe(pipe_fds) != 0) return fail(0, std::string("cannot create a pipe: ") + std::strerror(errno));
-    std::fflush(nullptr);
-    pid_t child = fork();
-    if (child < 0) {
-        close(pipe_fds[0]);
-        close(pipe_fds[1]);
-        return fail(0, std::string("cannot fork: ") + std::strerror(errno));
+    ChildEnd end;
+    std::optional<std::string> output;
+    try {
+        output = run_in_child(timeout_seconds, [&] { return work(*progress); }, end);
+    } catch (const std::runtime_error &error) {
+        return fail(0, error.what());
     }
-    if (child == 0) {
-        close(pipe_fds[0]);
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        // Whatever the allocator prints goes to stderr: stdout belongs to the caller's report
-        // (heaplab trace replay --json), which a stray printf must not corrupt.
-        std::fflush(stdout);
-        dup2(STDERR_FILENO, STDOUT_FILENO);
-        std::string output = work(*progress);
-        const char *data = output.data();
-        std::size_t left = output.size();
-        while (left > 0) {
-            ssize_t n = write(pipe_fds[1], data, left);
-            if (n <= 0) _exit(3);
-            data += n;
-            left -= static_cast<std::size_t>(n);
-        }
-        _exit(0);
-    }
-    close(pipe_fds[1]);
-    std::string output;
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_seconds);
-    bool timed_out = false;
-    for (;;) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-        if (left.count() <= 0) {
-            timed_out = true;
-            break;
-        }
-        pollfd fd{pipe_fds[0], POLLIN, 0};
-        int ready = poll(&fd, 1, static_cast<int>(std::min<long long>(left.count(), 1000)));
-        if (ready < 0 && errno == EINTR) continue;
-        if (ready <= 0) continue;
-        char buffer[65536];
-        ssize_t n = read(pipe_fds[0], buffer, sizeof buffer);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        output.append(buffer, static_cast<std::size_t>(n));
-    }
-    close(pipe_fds[0]);
-    if (timed_out) kill(child, SIGKILL);
-    int status = 0;
-    while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
+    if (output) return output;
 
     static const char *const kPass[] = {"", "check", "utilization", "timing"};
     int pass = progress->pass.load();
@@ -674,18 +675,14 @@ std::optional<std::string> run_isolated(const Trace &trace, double timeout_secon
                                   : " during request " + std::to_string(at) +
                                         (at < trace.ops.size() ? " (" + format_op(trace.ops[at]) + ")" : "") +
                                         " of the " + kPass[pass >= 0 && pass <= 3 ? pass : 0] + " pass";
-    if (timed_out)
+    if (end.timed_out)
         return fail(at, "timed out after " + std::to_string(static_cast<int>(timeout_seconds)) + " s" + where +
                             ": an endless loop in the allocator?");
-    if (WIFSIGNALED(status)) {
-        int signal = WTERMSIG(status);
-        return fail(at, std::string("the allocator crashed with ") + sigabbrev_np(signal) + " (" +
-                            strsignal(signal) + ")" + where);
-    }
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        return fail(at, "the replay exited with status " + std::to_string(WEXITSTATUS(status)) + where +
-                            " (did the allocator call exit()?)");
-    return output;
+    if (end.signal != 0)
+        return fail(at, std::string("the allocator crashed with ") + sigabbrev_np(end.signal) + " (" +
+                            strsignal(end.signal) + ")" + where);
+    return fail(at, "the replay exited with status " + std::to_string(end.exit_status) + where +
+                        " (did the allocator call exit()?)");
 }
 
 ReplayResult replay_isolated(const Allocator &allocator, const Trace &trace,

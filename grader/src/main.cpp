@@ -12,6 +12,7 @@
 #include "cmd_lab.h"
 #include "cmd_package.h"
 #include "cmd_release.h"
+#include "cmd_stress.h"
 #include "cmd_trace_bound.h"
 #include "cmd_trace_generate.h"
 #include "cmd_trace_replay.h"
@@ -44,6 +45,7 @@ int main(int argc, char **argv) {
     heaplab::add_gradescope_command(app);
     heaplab::add_package_command(app);
     heaplab::add_release_command(app);
+    heaplab::add_stress_command(app);
 
     CLI::App *allocators = app.add_subcommand("allocators", "List the allocators this build can load");
     allocators->callback([] {

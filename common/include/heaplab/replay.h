@@ -107,6 +107,28 @@ ReplayResult replay(const Allocator &allocator, const Trace &trace, const Replay
 ReplayResult replay_isolated(const Allocator &allocator, const Trace &trace,
                              const ReplayOptions &options);
 
+/** @brief How a forked child ended when it did not hand back its text (run_in_child()). */
+struct ChildEnd {
+    bool timed_out = false;    ///< still running at the deadline: killed
+    int signal = 0;            ///< the signal that killed it (0: none)
+    int exit_status = 0;       ///< it exited with this status instead of returning (or -1)
+    double cpu_seconds = 0;    ///< CPU time it used, user and system, all its threads
+    double wall_seconds = 0;   ///< how long it ran
+    /** @brief "still running after 10 s", "crashed with SIGSEGV (Segmentation fault)", "exited with status 3". */
+    [[nodiscard]] std::string describe() const;
+};
+
+/**
+ * @brief The fork harness under run_isolated() and the stress driver: runs @p work in a forked
+ *        child (its stdout goes to stderr; it ends with `_exit`, so threads it leaves behind run
+ *        no destructors) and returns the text @p work returned.
+ * @return the text; or nullopt, with @p end saying how the child ended, when it crashed, was
+ *         killed, exited, or ran past @p timeout_seconds (then it is killed).
+ * @throws std::runtime_error when no pipe or child can be made.
+ */
+std::optional<std::string> run_in_child(double timeout_seconds, const std::function<std::string()> &work,
+                                        ChildEnd &end);
+
 /**
  * @brief The harness of replay_isolated(), for any work on an allocator: runs @p work in a
  *        forked child (its stdout goes to stderr) and returns the text it returned.
