@@ -11,6 +11,7 @@
 
 #include "heaplab/memlib.h"
 #include "payload_pattern.h"
+#include "shared_object.h"
 
 #include <nlohmann/json.hpp>
 
@@ -648,14 +649,9 @@ std::optional<std::string> run_isolated(const Trace &trace, double timeout_secon
     };
 
     // Where the child is, readable after it dies.
-    void *shared = mmap(nullptr, sizeof(ReplayProgress), PROT_READ | PROT_WRITE,
-                        MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (shared == MAP_FAILED) return fail(0, std::string("cannot map shared memory: ") + std::strerror(errno));
-    auto *progress = new (shared) ReplayProgress;
-    struct Unmap {
-        void *p;
-        ~Unmap() { munmap(p, sizeof(ReplayProgress)); }
-    } unmap{shared};
+    SharedObject<ReplayProgress> shared;
+    ReplayProgress *progress = shared.get();
+    if (progress == nullptr) return fail(0, std::string("cannot map shared memory: ") + std::strerror(errno));
 
     ChildEnd end;
     std::optional<std::string> output;

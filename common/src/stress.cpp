@@ -19,6 +19,7 @@
 #include "heaplab/memlib.h"
 #include "heaplab/replay.h"
 #include "payload_pattern.h"
+#include "shared_object.h"
 
 #include <nlohmann/json.hpp>
 #include <valgrind/helgrind.h>
@@ -33,7 +34,6 @@
 #include <memory>
 #include <mutex>
 #include <pthread.h>
-#include <sys/mman.h>
 #include <sys/resource.h>
 #include <thread>
 
@@ -655,14 +655,10 @@ StressResult stress(const Allocator &allocator, const StressOptions &options, St
 }
 
 StressResult stress_isolated(const Allocator &allocator, const StressOptions &options) {
-    void *shared = mmap(nullptr, sizeof(StressProgress), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (shared == MAP_FAILED)
+    SharedObject<StressProgress> shared;
+    StressProgress *progress = shared.get();
+    if (progress == nullptr)
         return failed_result(options, {-1, 0, "", std::string("cannot map shared memory: ") + std::strerror(errno), false});
-    auto *progress = new (shared) StressProgress;
-    struct Unmap {
-        void *p;
-        ~Unmap() { munmap(p, sizeof(StressProgress)); }
-    } unmap{shared};
 
     ChildEnd end;
     std::optional<std::string> output;

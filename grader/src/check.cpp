@@ -4,6 +4,7 @@
  */
 #include "check.h"
 
+#include "cli_error.h"
 #include "process.h"
 
 #include <fmt/format.h>
@@ -364,32 +365,106 @@ PartResult run_throughput_part(const LabPart &part, const SuiteReplay &replay) {
     return result;
 }
 
-/// The first Memcheck error: its kind, and the first stack frame in the student's file.
-std::string first_memcheck_error(const std::string &output, const std::vector<std::string> &student_files, int &errors) {
+/// Which Valgrind tool wrote the output first_valgrind_error() reads.
+enum class ValgrindTool { memcheck, helgrind };
+
+/// "heaplab::(anonymous namespace)::take(unsigned long)" -> "take": the function as a student
+/// knows it.
+std::string short_function(std::string name) {
+    if (name.ends_with(")")) {
+        int depth = 0;
+        for (std::size_t i = name.size(); i-- > 0;) {
+            if (name[i] == ')') ++depth;
+            if (name[i] == '(' && --depth == 0) {
+                name.resize(i);
+                break;
+            }
+        }
+    }
+    std::size_t scope = name.rfind("::");
+    return scope == std::string::npos ? name : name.substr(scope + 2);
+}
+
+/// Whether a line (without its ==PID== prefix) starts an error report of @p tool.
+bool starts_error(const std::string &text, ValgrindTool tool) {
+    if (tool == ValgrindTool::memcheck)
+        return text.starts_with("Invalid ") || text.starts_with("Conditional jump") ||
+               text.starts_with("Use of uninitialised") || text.starts_with("Syscall param") ||
+               text.starts_with("Source and destination overlap") || text.find(" is uninitialised") != std::string::npos;
+    // Helgrind: "Possible data race ...", "Thread #3: lock order ... violated", "Thread #2 unlocked
+    // a not-locked lock ...", "Thread #1's call to pthread_mutex_unlock failed", ... but not
+    // the announcements of threads ("Thread #2 was created").
+    static const std::regex thread_error(R"(^Thread #\d+(?! was created| is the program's root thread))");
+    return text.starts_with("Possible data race") || std::regex_search(text, thread_error);
+}
+
+/**
+ * The first Valgrind error: its kind, the first stack frame in the student's file, and the first
+ * lines of its stack; for Helgrind also the other access or lock it conflicts with (the next
+ * section of the same report). @p errors gets the ERROR SUMMARY's count.
+ */
+std::string first_valgrind_error(const std::string &output, const std::vector<std::string> &student_files,
+                                 ValgrindTool tool, int &errors) {
     static const std::regex summary(R"(ERROR SUMMARY: (\d+) errors)");
+    static const std::regex prefix(R"(^==\d+== ?)");
+    static const std::regex frame(R"(^\s*(?:at|by) 0x[0-9A-Fa-f]+: (.+) \(([^():]+):(\d+)\)$)");
     std::smatch match;
     errors = std::regex_search(output, match, summary) ? std::stoi(match[1]) : 0;
+    auto student_frame = [&](const std::string &text) -> std::string {
+        std::smatch found;
+        if (!std::regex_search(text, found, frame)) return "";
+        for (const std::string &student_file : student_files)
+            if (found[2].str() == student_file || found[2].str().ends_with("/" + student_file))
+                return fmt::format("{}:{} in {}()", student_file, found[3].str(), short_function(found[1].str()));
+        return "";
+    };
+    // Helgrind's second section: the access or lock the error conflicts with.
+    static const std::regex other(R"(^\s*(This conflicts with|followed by|Required order|Lock was|Lock at))");
     std::istringstream in(output);
     std::string kind, where, stack;
-    static const std::regex frame(R"(==\d+==\s+(?:at|by) 0x[0-9A-Fa-f]+: (\S+) \(([^:)]+):(\d+)\))");
+    std::size_t section = 0;  // 0: the error's own stack; 1: what it conflicts with (Helgrind)
+    std::size_t section_lines = 0;
+    bool in_student = false;  // the last frame was in the student's file
     for (std::string line; std::getline(in, line);) {
-        std::string text = std::regex_replace(line, std::regex(R"(^==\d+== ?)"), "");
+        std::string text = std::regex_replace(line, prefix, "");
         if (kind.empty()) {
-            if (text.starts_with("Invalid ") || text.starts_with("Conditional jump") ||
-                text.starts_with("Use of uninitialised") || text.starts_with("Syscall param") ||
-                text.starts_with("Source and destination overlap") || text.find(" is uninitialised") != std::string::npos)
-                kind = text;
+            if (starts_error(text, tool)) kind = text;
             continue;
         }
-        if (text.empty()) break;
-        stack += "    " + text + "\n";
-        if (where.empty() && std::regex_search(line, match, frame))
-            for (const std::string &student_file : student_files)
-                if (match[2].str() == student_file || match[2].str().ends_with("/" + student_file))
-                    where = fmt::format("{}:{} in {}()", student_file, match[3].str(), match[1].str());
+        if (text.empty() && section_lines == 0) continue;  // Helgrind: "lock order violated", then a blank line
+        if (text.empty() || text.starts_with("----")) {
+            if (tool == ValgrindTool::memcheck || section == 1 || text.starts_with("----")) break;
+            ++section;
+            section_lines = 0;
+            in_student = false;
+            continue;
+        }
+        bool is_frame = std::regex_search(text, frame);
+        std::string mine = is_frame ? student_frame(text) : "";
+        if (section == 0) {
+            if (tool == ValgrindTool::helgrind && is_frame && mine.empty() && in_student) {
+                section_lines = 99;  // past the student's frames: the rest is the driver
+                continue;
+            }
+            in_student = !mine.empty();
+            if (section_lines++ < 8) stack += "    " + text + "\n";
+            if (where.empty()) where = mine;
+        } else if (section_lines == 0) {
+            if (!std::regex_search(text, other)) break;
+            stack += "    " + text + "\n";
+            ++section_lines;
+        } else if (section_lines < 4 && (!mine.empty() || text.find("Locks held") != std::string::npos)) {
+            stack += "    " + text + "\n";
+            ++section_lines;
+        }
     }
     if (kind.empty()) return "";
-    return kind + (where.empty() ? "" : " at " + where) + "\n" + first_lines(stack, 8);
+    if (tool == ValgrindTool::helgrind) {
+        // Addresses mean nothing to a reader: "lock order "0x1 before 0x2" violated" -> "lock order violated".
+        static const std::regex address(R"( "?0x[0-9A-Fa-f]+ before 0x[0-9A-Fa-f]+"?| at 0x[0-9A-Fa-f]+)");
+        kind = std::regex_replace(kind, address, "");
+    }
+    return kind + (where.empty() ? "" : " at " + where) + "\n" + stack;
 }
 
 PartResult run_memcheck_part(const LabPart &part, const LabSpec &spec, const fs::path &plugin, const CheckSetup &setup,
@@ -419,7 +494,7 @@ PartResult run_memcheck_part(const LabPart &part, const LabSpec &spec, const fs:
     limits.sandbox = sandbox;
     RunResult outcome = run(argv, limits);
     int errors = 0;
-    std::string first = first_memcheck_error(outcome.output, spec.submit, errors);
+    std::string first = first_valgrind_error(outcome.output, spec.submit, ValgrindTool::memcheck, errors);
     if (outcome.exit_code == 0 && errors == 0) {
         result.points = part.points;
         result.summary = "no errors";
@@ -457,6 +532,138 @@ private:
     CheckReport &report_;
     std::chrono::steady_clock::time_point started_;
 };
+
+/// What a stress or helgrind part runs: its thread counts, requests per thread and time limit.
+struct StressPlan {
+    std::string threads;
+    std::size_t ops = 0;
+    double seconds = 0;
+    std::size_t counts = 1;  ///< how many thread counts (each is a run of up to `seconds`)
+};
+
+StressPlan stress_plan(const LabPart &part) {
+    bool helgrind = part.kind == "helgrind";
+    StressPlan plan;
+    plan.threads = !part.threads.empty() ? part.threads : helgrind ? "2" : "2,4";
+    plan.ops = part.ops > 0 ? part.ops : helgrind ? 2000 : 20000;
+    plan.seconds = part.seconds > 0 ? part.seconds : helgrind ? 30 : 20;
+    plan.counts = static_cast<std::size_t>(std::count(plan.threads.begin(), plan.threads.end(), ',')) + 1;
+    return plan;
+}
+
+std::vector<std::string> stress_arguments(const LabSpec &spec, const fs::path &plugin, const CheckSetup &setup,
+                                          const StressPlan &plan) {
+    return {setup.heaplab.string(), "stress", "--no-time", "--allocator", plugin.string(),
+            "--alignment", std::to_string(spec.alignment), "--threads", plan.threads,
+            "--ops", std::to_string(plan.ops), "--timeout", fmt::format("{:g}", plan.seconds)};
+}
+
+/// The stress driver's verdict in its output: the lines from "FAIL with" on ("" when none).
+std::string stress_verdict(const std::string &output) {
+    std::size_t at = output.find("FAIL with ");
+    if (at == std::string::npos) return "";
+    // Valgrind's own lines (under Helgrind) may come between the driver's.
+    std::istringstream in(output.substr(at));
+    std::string verdict;
+    std::size_t kept = 0;
+    for (std::string line; kept < 4 && std::getline(in, line);)
+        if (!line.starts_with("==")) verdict += line + "\n", ++kept;
+    // The driver indents its reason; here it stands under the part's own heading.
+    return std::regex_replace(verdict, std::regex(R"((^|\n)    )"), "$1");
+}
+
+/// `stress`: the threaded stress driver, natively, with every check on.
+PartResult run_stress_part(const LabPart &part, const LabSpec &spec, const fs::path &plugin, const CheckSetup &setup,
+                           const Sandbox &sandbox) {
+    PartResult result{part.name, part.kind, part.visibility, 0, part.points, false, "", ""};
+    StressPlan plan = stress_plan(part);
+    RunLimits limits;
+    // The driver stops a stuck run itself after plan.seconds; this is the safety net.
+    limits.seconds = plan.seconds * static_cast<double>(plan.counts) + 30;
+    limits.sandbox = sandbox;
+    RunResult outcome = run(stress_arguments(spec, plugin, setup, plan), limits);
+    if (outcome.ok()) {
+        result.points = part.points;
+        result.summary = fmt::format("ok with {} threads", plan.threads);
+        return result;
+    }
+    std::string verdict = stress_verdict(outcome.output);
+    if (outcome.exit_code == kExitFailed && !verdict.empty()) {
+        bool stuck = verdict.find("did not finish") != std::string::npos;
+        result.summary = stuck ? "did not finish" : "wrong under threads";
+        result.explanation = verdict;
+        return result;
+    }
+    result.summary = "did not finish";
+    result.explanation = outcome.timed_out
+                             ? fmt::format("did not finish: the stress run was still running after {:g} s — a deadlock? "
+                                           "(a lock taken twice, or not released on a return path)",
+                                           limits.seconds)
+                             : "the stress driver ended with " + outcome.describe(limits.seconds) + ":\n" +
+                                   first_lines(outcome.output, 12);
+    return result;
+}
+
+/// `helgrind`: the stress driver in-process under Helgrind, which reports data races and misuse
+/// of locks with their lines, whether or not this run happened to go wrong.
+PartResult run_helgrind_part(const LabPart &part, const LabSpec &spec, const fs::path &plugin, const CheckSetup &setup,
+                             const Sandbox &sandbox) {
+    PartResult result{part.name, part.kind, part.visibility, 0, part.points, false, "", ""};
+    StressPlan plan = stress_plan(part);
+    std::vector<std::string> argv = {"valgrind", "--tool=helgrind", "--error-exitcode=99", "--num-callers=12"};
+    std::vector<std::string> stress = stress_arguments(spec, plugin, setup, plan);
+    argv.insert(argv.end(), stress.begin(), stress.end());
+    argv.insert(argv.end(), "--in-process");
+    RunLimits limits;
+    // The driver stops a stuck run itself after plan.seconds (and Valgrind then reports the
+    // errors it found); this limit also covers Valgrind's start and its summary.
+    limits.seconds = plan.seconds * static_cast<double>(plan.counts) + 60;
+    limits.output_limit = 4 << 20;
+    limits.sandbox = sandbox;
+    RunResult outcome = run(argv, limits);
+    int errors = 0;
+    std::string first = first_valgrind_error(outcome.output, spec.submit, ValgrindTool::helgrind, errors);
+    // Thousands of races can fill the output limit before Valgrind's summary: an error seen counts.
+    bool summary_cut = errors == 0 && !first.empty();
+    if (summary_cut) errors = 1;
+    std::string verdict = stress_verdict(outcome.output);
+    bool stuck = outcome.timed_out || verdict.find("did not finish") != std::string::npos;
+    if (outcome.exit_code == 0 && errors == 0) {
+        result.points = part.points;
+        result.summary = "no errors";
+        return result;
+    }
+    std::string deadlock;
+    if (stuck) {
+        deadlock = outcome.timed_out
+                       ? fmt::format("did not finish: the stress run was still running after {:g} s — a deadlock? "
+                                     "(a lock taken twice, or not released on a return path)\n",
+                                     limits.seconds)
+                       : verdict;
+        // When the stuck run was stopped, Helgrind reports every thread that still held a lock
+        // as "exiting": it was where its stack says, waiting.
+        static const std::regex exiting(R"(Thread #(\d+): Exiting thread still holds (\d+) locks?)");
+        first = std::regex_replace(first, exiting, "Thread #$1 held $2 lock(s) when the run was stopped, waiting");
+    }
+    if (errors > 0) {
+        result.summary = summary_cut ? "errors (output cut)"
+                                     : fmt::format("{} error{}", errors, errors == 1 ? "" : "s");
+        if (stuck) result.summary += ", did not finish";
+        result.explanation = deadlock + "Helgrind: " + first;
+    } else if (stuck) {
+        result.summary = "did not finish";
+        result.explanation = deadlock;
+    } else if (outcome.exit_code == kExitFailed && !verdict.empty()) {
+        // No race found in this run, but the driver's checks failed under Helgrind.
+        result.summary = "wrong under threads";
+        result.explanation = "Helgrind found no error, but the stress driver's checks failed:\n" + verdict;
+    } else {
+        result.summary = "did not finish";
+        result.explanation = "the Helgrind run ended with " + outcome.describe(limits.seconds) + ":\n" +
+                             first_lines(outcome.output, 12);
+    }
+    return result;
+}
 
 }  // namespace
 
@@ -690,6 +897,10 @@ CheckReport check_submission(const LabSpec &spec, const fs::path &lab_dir, const
             } else {
                 report.parts.push_back(run_memcheck_part(part, spec, plugin, setup, sandbox, test_binary));
             }
+        } else if (part.kind == "stress" && !programs) {
+            report.parts.push_back(run_stress_part(part, spec, plugin, setup, sandbox));
+        } else if (part.kind == "helgrind" && !programs) {
+            report.parts.push_back(run_helgrind_part(part, spec, plugin, setup, sandbox));
         } else if (part.kind == "warnings") {
             PartResult result{part.name, part.kind, part.visibility, report.warnings == 0 ? part.points : 0, part.points,
                               false, fmt::format("{} warnings", report.warnings), ""};

@@ -172,7 +172,8 @@ int run_stress(const StressSettings &settings) {
         outcomes.push_back(outcome);
         if (settings.in_process && !outcome.checked.ok && outcome.checked.failure->stuck)
             abandon(*allocator, settings, outcomes);
-        if (!outcome.checked.ok || settings.no_time) continue;
+        if (!outcome.checked.ok) break;  // a larger count would fail again (and a stuck run cost its timeout again)
+        if (settings.no_time) continue;
         options.check = false;
         for (int r = 0; r < settings.runs; ++r) {
             StressResult timed = one_run(options);
@@ -183,6 +184,7 @@ int run_stress(const StressSettings &settings) {
             }
             outcomes.back().samples.push_back(timed.ops_per_second);
         }
+        if (outcomes.back().failed_timing) break;
     }
     if (settings.json) {
         std::cout << to_json_report(*allocator, settings, outcomes).dump(2) << "\n";

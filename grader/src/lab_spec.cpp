@@ -10,13 +10,15 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <regex>
 #include <set>
 
 namespace heaplab {
 namespace {
 
-const std::set<std::string> kKinds = {"tests", "traces", "memcheck", "helgrind", "utilization", "throughput",
-                                      "warnings"};
+const std::set<std::string> kKinds = {"tests",       "traces",     "memcheck", "stress", "helgrind",
+                                      "utilization", "throughput", "warnings"};
 const std::set<std::string> kVisibilities = {"visible", "hidden", "after_due_date"};
 
 std::string at(const std::string &path, const toml::node &node) {
@@ -104,7 +106,7 @@ LabSpec read_lab_spec(const std::string &path) {
         part.kind = need_string(*entry, "kind", where);
         if (!kKinds.contains(part.kind))
             throw UsageError(where + ": unknown part kind '" + part.kind +
-                             "' (tests, traces, memcheck, helgrind, utilization, throughput, warnings)");
+                             "' (tests, traces, memcheck, stress, helgrind, utilization, throughput, warnings)");
         part.points = (*entry)["points"].value_or(-1.0);
         if (part.points < 0) throw UsageError(where + ": part '" + part.name + "' needs 'points' >= 0");
         part.visibility = (*entry)["visibility"].value_or(std::string("visible"));
@@ -121,6 +123,18 @@ LabSpec read_lab_spec(const std::string &path) {
             part.full_at = (*entry)["full_at"].value_or(-1.0);
             if (part.zero_at < 0 || part.full_at <= part.zero_at)
                 throw UsageError(where + ": a " + part.kind + " part needs 0 <= zero_at < full_at");
+        }
+        if (part.kind == "stress" || part.kind == "helgrind") {
+            part.threads = (*entry)["threads"].value_or(std::string());
+            static const std::regex counts(R"(^[1-9][0-9]?(,[1-9][0-9]?)*$)");
+            if (!part.threads.empty() && !std::regex_match(part.threads, counts))
+                throw UsageError(where + ": 'threads' is a thread count or a list such as \"2,4\", not '" +
+                                 part.threads + "'");
+            std::int64_t ops = (*entry)["ops"].value_or(std::int64_t{0});
+            part.seconds = (*entry)["seconds"].value_or(0.0);
+            if (ops < 0 || part.seconds < 0)
+                throw UsageError(where + ": 'ops' and 'seconds' must be positive");
+            part.ops = static_cast<std::size_t>(ops);
         }
         for (const LabPart &other : spec.parts)
             if (other.name == part.name) throw UsageError(where + ": two parts are named '" + part.name + "'");

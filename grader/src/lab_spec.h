@@ -23,7 +23,7 @@
  *
  * [[part]]
  * name = "Alignment"
- * kind = "tests"                 # tests | traces | memcheck | helgrind | utilization | throughput | warnings
+ * kind = "tests"                 # tests | traces | memcheck | stress | helgrind | utilization | throughput | warnings
  * tests = "BumpAlignment.*"      # gtest filter (kind = "tests")
  * points = 10
  * visibility = "visible"         # visible | hidden | after_due_date
@@ -33,6 +33,11 @@
  * `utilization` and `throughput` parts score on a straight line from `zero_at` (no points) to
  * `full_at` (all points): utilization as a fraction, throughput as a ratio to the reference
  * measured in the same run.
+ *
+ * `stress` (the threaded stress driver, natively) and `helgrind` (the same driver under Valgrind's
+ * Helgrind) parts may set `threads` ("2" or a list such as "2,4"), `ops` (requests per thread)
+ * and `seconds` (a run still going after it is called stuck: a deadlock or an endless loop);
+ * the defaults are "2,4", 20000 and 20 for `stress`, "2", 2000 and 30 for `helgrind`.
  */
 #ifndef HEAPLAB_LAB_SPEC_H
 #define HEAPLAB_LAB_SPEC_H
@@ -45,7 +50,7 @@ namespace heaplab {
 /** @brief One graded part of a lab. */
 struct LabPart {
     std::string name;         ///< shown in reports and on Gradescope, e.g. "Alignment"
-    std::string kind;         ///< tests, traces, memcheck, helgrind, utilization, throughput, warnings
+    std::string kind;         ///< tests, traces, memcheck, stress, helgrind, utilization, throughput, warnings
     std::string tests;        ///< gtest filter, for kind = tests
     std::string description;  ///< what it checks, for the handout
     double points = 0;        ///< what the part is worth; partial credit scales within it
@@ -53,6 +58,9 @@ struct LabPart {
     std::string cap;          ///< traces: heap cap such as "512M" ("" = default)
     double zero_at = 0;       ///< utilization / throughput: no points at or below
     double full_at = 0;       ///< utilization / throughput: all points at or above
+    std::string threads;      ///< stress / helgrind: thread counts such as "2,4" ("" = the kind's default)
+    std::size_t ops = 0;      ///< stress / helgrind: requests per thread (0 = the kind's default)
+    double seconds = 0;       ///< stress / helgrind: a run still going after this is stuck (0 = default)
 };
 
 /** @brief A whole lab.toml. */
