@@ -106,6 +106,10 @@ endfunction()
 #   NN-name/preload-runs-ls       `ls -l /usr/lib`: the same output and exit 0 as on glibc's
 #                                 malloc, and the statistics line shows the stage served calls
 #   NN-name/preload-runs-python3  a python3 script that builds and drops many objects, the same
+#   NN-name/preload-runs-PROGRAM  each labs/NN-name/programs/PROGRAM.cpp (05: threads.cpp, four
+#                                 threads passing blocks around while the main thread forks),
+#                                 built here and run plain and preloaded: the same output, exit
+#                                 0, and the statistics line naming the stage
 function(heaplab_add_preload lab source)
   cmake_parse_arguments(ARG "THREAD_SAFE" "" "" ${ARGN})
   string(REPLACE "-" "_" id "lab_${lab}")
@@ -150,5 +154,20 @@ function(heaplab_add_preload lab source)
     add_test(NAME ${lab}/preload-runs-${program} COMMAND reference_programs_test --gtest_filter=${filter})
     set_tests_properties(${lab}/preload-runs-${program} PROPERTIES
       ENVIRONMENT "HEAPLAB_TEST_PRELOAD=${lib};HEAPLAB_EXPECT_ALLOCATOR=${lab}" TIMEOUT 120)
+  endforeach()
+
+  # The stage's own programs (labs/NN-name/programs/*.cpp), compared plain and preloaded.
+  file(GLOB lab_programs CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/labs/${lab}/programs/*.cpp)
+  foreach(program_source IN LISTS lab_programs)
+    get_filename_component(program ${program_source} NAME_WE)
+    set(program_target ${id}_program_${program})
+    add_executable(${program_target} ${program_source})
+    target_link_libraries(${program_target} PRIVATE Threads::Threads)
+    # -fno-builtin: every malloc and free the source makes is a call the stage serves.
+    target_compile_options(${program_target} PRIVATE -fno-builtin)
+    add_test(NAME ${lab}/preload-runs-${program}
+             COMMAND ${CMAKE_COMMAND} -DPROGRAM=$<TARGET_FILE:${program_target}> -DPRELOAD=${lib}
+                     -DALLOCATOR=${lab} -P ${PROJECT_SOURCE_DIR}/cmake/HeapLabRunPreloaded.cmake)
+    set_tests_properties(${lab}/preload-runs-${program} PROPERTIES TIMEOUT 120)
   endforeach()
 endfunction()

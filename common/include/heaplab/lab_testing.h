@@ -185,6 +185,75 @@ inline CheckheapRun run_checkheap(unsigned seconds = 1) {
     return run;
 }
 
+/** @brief How a test body run by run_in_child() ended. */
+struct ChildRun {
+    bool passed = false;     ///< the child exited 0: it ran to the end and no assertion failed in it
+    bool failed = false;     ///< the child exited 1: an assertion failed in it (its message is printed above)
+    bool timed_out = false;  ///< the child was still running after its time limit, and was killed
+    int signal = 0;          ///< the signal that ended the child otherwise (a crash), 0 if none
+    std::string error;       ///< what went wrong when the child could not be run at all
+};
+
+/**
+ * @brief Runs @p body in a child process (fork) that may run @p seconds at most, and says how it
+ *        ended.
+ *
+ * For tests whose failure may be a crash or a hang — threads sharing a heap that is not locked,
+ * a child of fork() waiting for a lock nobody will release. The child has a copy of the heap
+ * (mm_init as the fixture left it), runs @p body, and exits 0 when no assertion failed in it, 1
+ * otherwise; GoogleTest prints the child's failures as they happen. An alarm kills a child that
+ * is still running after @p seconds. The test process itself never hangs and never crashes,
+ * so every test after this one still runs.
+ */
+template <typename Body>
+ChildRun run_in_child(unsigned seconds, Body body) {
+    std::fflush(stdout);
+    std::fflush(stderr);
+    pid_t child = fork();
+    if (child == 0) {
+        std::signal(SIGALRM, SIG_DFL);  // not the watchdog's handler: the alarm ends the child
+        alarm(seconds);
+        body();
+        std::fflush(stdout);
+        std::fflush(stderr);
+        _exit(::testing::Test::HasFailure() ? 1 : 0);
+    }
+    ChildRun run;
+    int status = 0;
+    if (child < 0 || waitpid(child, &status, 0) != child) {
+        run.error = "could not run the test in a child process (fork or waitpid failed)";
+    } else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM) {
+        run.timed_out = true;
+    } else if (WIFSIGNALED(status)) {
+        run.signal = WTERMSIG(status);
+    } else if (WEXITSTATUS(status) == 0) {
+        run.passed = true;
+    } else {
+        run.failed = true;
+    }
+    return run;
+}
+
+/**
+ * @brief run_in_child() as an assertion: passes when the child passed; otherwise says how it
+ *        ended, with @p on_hang after a time-out and @p on_crash after a crash (what the test
+ *        suspects: they end the message a student reads).
+ */
+template <typename Body>
+::testing::AssertionResult PassesInChild(unsigned seconds, const std::string &on_hang, const std::string &on_crash,
+                                         Body body) {
+    ChildRun run = run_in_child(seconds, body);
+    if (run.passed) return ::testing::AssertionSuccess();
+    if (!run.error.empty()) return ::testing::AssertionFailure() << run.error;
+    if (run.failed)
+        return ::testing::AssertionFailure() << "the test's child process reported the failures printed above";
+    if (run.timed_out)
+        return ::testing::AssertionFailure() << "the test did not finish within " << seconds
+                                             << " seconds (its child process was killed): " << on_hang;
+    return ::testing::AssertionFailure() << "the test's child process crashed (" << strsignal(run.signal)
+                                         << "): " << on_crash;
+}
+
 /** @brief mm_checkheap must find the heap consistent; @p picture draws the heap for the message. */
 inline ::testing::AssertionResult CheckheapAccepts(std::string (*picture)()) {
     CheckheapRun run = run_checkheap();
