@@ -687,7 +687,8 @@ TEST_F(Fork, TheChildCanAllocateWhenTheLockWasHeldAtTheFork) {
             holding = true;
             while (grower_waits) std::this_thread::sleep_for(std::chrono::microseconds(200));
             // Let the break go once fork() is waiting (for the lock) or done.
-            wait_until([&] { return forked.load() || thread_state(forker) == 'S'; }, 5);
+            std::uintptr_t futex = 0;
+            wait_until([&] { return forked.load() || waits_for_a_lock(forker, &futex); }, 5);
             brk.release();
         });
         wait_until([&] { return holding.load(); }, 5);

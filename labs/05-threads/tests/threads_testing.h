@@ -102,23 +102,39 @@ inline bool wait_until(const std::function<bool()> &done, double seconds) {
 }
 
 /**
- * @brief The address of the futex (the lock) thread @p tid is asleep on, from
- *        /proc/self/task/TID/syscall; 0 when it is not waiting in futex() or that cannot be read.
+ * @brief What thread @p tid is blocked in, from /proc/self/task/TID/syscall: the system call's
+ *        number (and its first argument in @p argument), -2 when it is running, -1 when that
+ *        cannot be read. A thread waiting for a mutex is in futex(), the mutex's address first.
  */
-inline std::uintptr_t futex_waited_on(pid_t tid) {
+inline long blocked_in(pid_t tid, std::uintptr_t *argument) {
     char path[64];
     std::snprintf(path, sizeof path, "/proc/self/task/%d/syscall", static_cast<int>(tid));
     int fd = open(path, O_RDONLY);
-    if (fd < 0) return 0;
+    if (fd < 0) return -1;
     char text[256];
     ssize_t n = read(fd, text, sizeof text - 1);
     close(fd);
-    if (n <= 0) return 0;
+    if (n <= 0) return -1;
     text[n] = '\0';
     char *rest = nullptr;
-    long number = std::strtol(text, &rest, 10);  // "202 0x5605f71b30c0 0x80 ...": futex(uaddr, ...)
-    if (rest == text || number != SYS_futex) return 0;
-    return static_cast<std::uintptr_t>(std::strtoull(rest, nullptr, 16));
+    long number = std::strtol(text, &rest, 10);  // "202 0x5605f71b30c0 0x80 ...", or "running"
+    if (rest == text) return -2;
+    *argument = static_cast<std::uintptr_t>(std::strtoull(rest, nullptr, 16));
+    return number;
+}
+
+/// Whether thread @p tid sleeps waiting for a lock: asleep, and in futex() when /proc says
+/// (under Valgrind a thread also sleeps while another one runs, in another system call).
+/// @p futex gets the lock's address, 0 when unknown.
+inline bool waits_for_a_lock(pid_t tid, std::uintptr_t *futex) {
+    *futex = 0;
+    if (thread_state(tid) != 'S') return false;
+    std::uintptr_t argument = 0;
+    long call = blocked_in(tid, &argument);
+    if (call == -1) return true;  // no /proc/.../syscall: asleep is the best we know
+    if (call != SYS_futex) return false;
+    *futex = argument;
+    return true;
 }
 
 /// The futex of memlib's break lock, once a GrowingThread has been seen waiting on it.
@@ -136,10 +152,10 @@ inline char wait_until_asleep_or_finished(pid_t tid, const std::function<bool()>
     char result = 'T';
     wait_until(
         [&] {
+            std::uintptr_t futex = 0;
             if (finished()) {
                 result = 'F';
-            } else if (thread_state(tid) == 'S') {
-                std::uintptr_t futex = futex_waited_on(tid);
+            } else if (waits_for_a_lock(tid, &futex)) {
                 result = futex != 0 && futex == break_lock_futex.load() ? 'F' : 'S';
             }
             return result != 'T';
@@ -193,8 +209,9 @@ public:
     /// and notes which lock that is; false if it finished instead or did not get there in time.
     bool wait_inside_sbrk() {
         if (!wait_until([this] { return tid_.load() != 0; }, 5)) return false;
-        bool asleep = wait_until([this] { return done_.load() || thread_state(tid_) == 'S'; }, 5) && !done_;
-        if (asleep) break_lock_futex = futex_waited_on(tid_);
+        std::uintptr_t futex = 0;
+        bool asleep = wait_until([&] { return done_.load() || waits_for_a_lock(tid_, &futex); }, 5) && !done_;
+        if (asleep) break_lock_futex = futex;
         return asleep;
     }
     /// Waits for mm_malloc to return; its result.
