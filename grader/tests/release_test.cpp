@@ -26,9 +26,13 @@ protected:
     static void SetUpTestSuite() {
         out_ = fs::temp_directory_path() / ("heaplab_release_" + std::to_string(getpid()));
         fs::remove_all(out_);
+        // -O1 without debug information: the same sources and CMake files as the students'
+        // RelWithDebInfo build, in 100 s instead of 180 s (CLI11 and std::regex make -O2 -g
+        // costly); `heaplab check` runs as fast either way.
         built_ = shell(std::string(HEAPLAB_BIN) + " release --out " + out_.string(), &log_) == 0 &&
                  shell("cmake -S " + out_.string() + " -B " + (out_ / "build").string() +
-                           " -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null && cmake --build " +
+                           " -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE=-O1 -DCMAKE_C_FLAGS_RELEASE=-O1"
+                           " > /dev/null && cmake --build " +
                            (out_ / "build").string() + " -j2 --target heaplab",
                        &log_) == 0;
     }
