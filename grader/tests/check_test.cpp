@@ -171,6 +171,25 @@ TEST_F(CheckThreads, WithoutTheLockHelgrindNamesTheRaceAndItsLine) {
         << "the other access is shown too:\n" << outcome.out;
 }
 
+TEST_F(CheckThreads, TwoLocksTakenInOppositeOrdersAreALockOrderErrorWithBothPlaces) {
+    hand_in("mm_one_lock.cpp", "FIXTURE_LOCK_ORDER");
+    Outcome outcome = check();
+    EXPECT_EQ(outcome.status, 1) << outcome.out;
+    EXPECT_NE(outcome.out.find("stress ...................... OK      10/10"), std::string::npos)
+        << "mm_init takes them in the other order before the threads start: no deadlock can happen\n"
+        << outcome.out;
+    EXPECT_NE(outcome.out.find("helgrind .................... FAIL     0/10"), std::string::npos) << outcome.out;
+    EXPECT_NE(outcome.out.find("Helgrind: Thread #"), std::string::npos) << outcome.out;
+    EXPECT_NE(outcome.out.find("lock order violated at mm.cpp:"), std::string::npos)
+        << "the kind, without the lock addresses, and the student's line:\n" << outcome.out;
+    EXPECT_NE(outcome.out.find("followed by a later acquisition of lock"), std::string::npos)
+        << "the second lock is shown too:\n" << outcome.out;
+    std::vector<int> second = lines_with("// the second lock, inside the heap lock");
+    ASSERT_EQ(second.size(), 1U);
+    EXPECT_NE(outcome.out.find("take (mm.cpp:" + std::to_string(second[0]) + ")"), std::string::npos)
+        << "where take() takes the second lock, line " << second[0] << ":\n" << outcome.out;
+}
+
 TEST_F(CheckThreads, ALockTakenTwiceIsADeadlockAndTheGraderEndsInTime) {
     hand_in("mm_one_lock.cpp", "FIXTURE_RELOCK");
     auto started = std::chrono::steady_clock::now();
