@@ -8,7 +8,9 @@
  * needs. Between requests the replay hands over the live payloads and the allocator's optional
  * mm_heap_walk() describes its blocks (heap_picture.h); the child draws the SVG and sends it
  * back. When a request fails its check, the picture shows the heap just before that request,
- * the failure is printed as `trace replay` prints it, and the exit status is 1.
+ * the failure is printed as `trace replay` prints it, and the exit status is 1. A walk that
+ * disagrees with the heap, or crashes, is set aside with a note: the picture is then drawn from
+ * the live payloads alone.
  *
  * Everything that can be wrong with the arguments (the trace, the allocator, a step past the
  * end, an --out that cannot be written) is found before anything runs: one line, exit 2.
@@ -58,6 +60,8 @@ struct VizSettings {
 constexpr std::size_t kMaxColumns = 800;
 /// The most panels a step picture gets.
 constexpr std::size_t kMaxPanels = 12;
+/// What run_isolated() says of a crash between requests, inside mm_heap_walk().
+constexpr const char *kInTheWalk = "in the allocator's mm_heap_walk()";
 
 /// Fails now, with the reason, if @p path cannot be written (before the replay runs).
 void check_writable(const std::string &path) {
@@ -202,8 +206,13 @@ int run_viz(const VizSettings &settings) {
                                      steps.size()));
     std::size_t stride = std::max<std::size_t>(1, (ops + kMaxColumns) / kMaxColumns);
 
+    // A walk that crashes is the walk's fault, not the allocator's: the picture is drawn again
+    // without it, from the payloads alone, as for an allocator that has no walk.
+    Allocator without_walk = *allocator;
+    without_walk.heap_walk = nullptr;
+    std::string walk_crash;
     auto work = [&](ReplayProgress &progress) {
-        return to_json(draw(*allocator, trace, settings, steps, stride, progress));
+        return to_json(draw(walk_crash.empty() ? *allocator : without_walk, trace, settings, steps, stride, progress));
     };
     std::string output;
     if (settings.in_process) {
@@ -212,6 +221,10 @@ int run_viz(const VizSettings &settings) {
     } else {
         ReplayFailure failure;
         std::optional<std::string> result = run_isolated(trace, settings.timeout, work, failure);
+        if (!result && allocator->heap_walk != nullptr && failure.reason.find(kInTheWalk) != std::string::npos) {
+            walk_crash = failure.reason;
+            result = run_isolated(trace, settings.timeout, work, failure);
+        }
         if (!result) {
             std::cerr << fmt::format("FAIL {} on {}: {}\n", trace.name, allocator->name, failure.reason);
             return kExitFailed;
@@ -225,6 +238,7 @@ int run_viz(const VizSettings &settings) {
         std::cerr << "heaplab: the picture did not come back whole from the replay: " << error.what() << "\n";
         return kExitFailed;
     }
+    if (!walk_crash.empty()) drawn.walk_problem = "its mm_heap_walk() crashed: " + walk_crash;
 
     if (drawn.svg.empty()) {
         std::cerr << drawn.report << "heaplab: no picture: the heap never existed\n";

@@ -203,6 +203,18 @@ TEST_F(TraceViz, AWalkThatDisagreesWithTheHeapIsNotBelieved) {
     EXPECT_NE(all_text(svg).find("reported free"), std::string::npos) << all_text(svg);
 }
 
+TEST_F(TraceViz, AWalkThatCrashesIsSetAsideAndThePictureDrawnWithoutIt) {
+    fs::path out = dir_ / "heap.svg";
+    heaplab::testing::Outcome run = viz(small_trace() + " --allocator " CRASHING_WALK_PLUGIN " --out " + out.string());
+    ASSERT_EQ(run.status, 0) << "the allocator replayed every request correctly; only its walk crashed:\n" << run.out;
+    EXPECT_NE(run.out.find("drawn without its block description: its mm_heap_walk() crashed"), std::string::npos)
+        << "the note must say the walk crashed:\n" << run.out;
+    EXPECT_NE(run.out.find("SEGV"), std::string::npos) << "and how:\n" << run.out;
+    pugi::xml_node svg = parse(out);
+    EXPECT_TRUE(drawn_blocks(svg, {"free", "allocated"}).empty()) << "nothing the walk said is drawn";
+    EXPECT_EQ(svg.select_nodes(".//g[@class='block live']").size(), 2u) << "the two live payloads are";
+}
+
 TEST_F(TraceViz, StepsArePanelsOnOneScale) {
     fs::path out = dir_ / "heap.svg";
     ASSERT_EQ(viz(small_trace() + " -a " LAB03_PLUGIN " --steps 4,0,2 --out " + out.string()).status, 0);
