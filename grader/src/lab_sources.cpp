@@ -6,6 +6,8 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
+
 #include <sstream>
 
 namespace heaplab {
@@ -122,19 +124,31 @@ std::vector<Bug> read_bugs(const std::string &path) {
             return *value;
         };
         Bug bug{text("name"), text("mistake"), text("find"), (*entry)["replace"].value_or(std::string()),
-                text("expect"), (*entry)["file"].value_or(std::string()), {}, (*entry)["slow"].value_or(false)};
-        if (const toml::node *loses = entry->get("loses")) {
-            const toml::array *parts = loses->as_array();
+                text("expect"), (*entry)["file"].value_or(std::string()), {}, {}, (*entry)["slow"].value_or(false)};
+        // A list of lab.toml part names, non-empty when given.
+        auto part_names = [&](const char *key, std::vector<std::string> &names) {
+            const toml::node *value = entry->get(key);
+            if (value == nullptr) return;
+            const toml::array *parts = value->as_array();
             if (parts == nullptr || parts->empty())
-                throw LabSourceError(where + ": bug '" + bug.name +
-                                     "': 'loses' must be a non-empty list of lab.toml part names");
+                throw LabSourceError(where + ": bug '" + bug.name + "': '" + key +
+                                     "' must be a non-empty list of lab.toml part names");
             for (const toml::node &part : *parts) {
                 std::optional<std::string> name = part.value<std::string>();
                 if (!name || name->empty())
-                    throw LabSourceError(where + ": bug '" + bug.name + "': 'loses' holds something that is not a part name");
-                bug.loses.push_back(*name);
+                    throw LabSourceError(where + ": bug '" + bug.name + "': '" + key +
+                                         "' holds something that is not a part name");
+                names.push_back(*name);
             }
-        }
+        };
+        part_names("loses", bug.loses);
+        part_names("may_lose", bug.may_lose);
+        for (const std::string &name : bug.may_lose)
+            if (std::find(bug.loses.begin(), bug.loses.end(), name) != bug.loses.end())
+                throw LabSourceError(where + ": bug '" + bug.name + "': part '" + name +
+                                     "' is in both 'loses' and 'may_lose'");
+        if (!bug.may_lose.empty() && bug.loses.empty())
+            throw LabSourceError(where + ": bug '" + bug.name + "': 'may_lose' needs a 'loses' (the parts that always catch it)");
         for (const Bug &other : bugs)
             if (other.name == bug.name) throw LabSourceError(where + ": bug '" + bug.name + "' is listed twice");
         bugs.push_back(bug);

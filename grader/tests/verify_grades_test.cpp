@@ -1,5 +1,5 @@
 // `heaplab lab verify-grades` finds what it exists to find: a bug whose `loses` is wrong, in
-// either direction, and a bug with no `loses`. (That every real declaration is right is what the
+// either direction, and a bug with no `loses`; parts named in `may_lose` go either way. (That every real declaration is right is what the
 // NN-name/grades-are-right tests and make verify-grades check.) Lab 01's cheap bugs, whose
 // variants fail the traces and so are graded in seconds, with bugs.toml files written here.
 #include "shell.h"
@@ -64,6 +64,30 @@ TEST_F(VerifyGrades, ABugWithoutLosesFailsAndSaysWhatToDeclare) {
         << "the declaration to paste:\n" << outcome.out;
     EXPECT_NE(outcome.out.find("ok    bug realloc-copies-nothing"), std::string::npos) << "a right declaration passes:\n"
                                                                                     << outcome.out;
+}
+
+TEST_F(VerifyGrades, APartARaceDecidesMayGoEitherWay) {
+    // "realloc" and "memcheck" are lost, "calloc" is not: as may_lose, neither is a problem.
+    std::string bugs = with_loses("alignment-mask-off-by-one",
+                                  "loses = [\"malloc\", \"checkheap\", \"hidden tests\", \"traces\"]\n"
+                                  "may_lose = [\"realloc\", \"memcheck\", \"calloc\"]");
+    Outcome outcome = verify(bugs, "--bug alignment-mask-off-by-one");
+    EXPECT_EQ(outcome.status, 0) << outcome.out;
+    EXPECT_NE(outcome.out.find("ok    bug alignment-mask-off-by-one"), std::string::npos) << outcome.out;
+    // ... but what `loses` names must still be lost.
+    bugs = with_loses("alignment-mask-off-by-one", "loses = [\"malloc\", \"calloc\", \"traces\"]\n"
+                                                   "may_lose = [\"realloc\", \"memcheck\", \"checkheap\", "
+                                                   "\"hidden tests\"]");
+    outcome = verify(bugs, "--bug alignment-mask-off-by-one");
+    EXPECT_EQ(outcome.status, 1) << outcome.out;
+    EXPECT_NE(outcome.out.find("part 'calloc' scored full marks"), std::string::npos) << outcome.out;
+}
+
+TEST_F(VerifyGrades, APartBothLostAndMaybeLostIsAUsageError) {
+    Outcome outcome = verify(with_loses("header-not-counted", "loses = [\"malloc\"]\nmay_lose = [\"malloc\"]"),
+                             "--bug header-not-counted");
+    EXPECT_EQ(outcome.status, 2) << outcome.out;
+    EXPECT_NE(outcome.out.find("part 'malloc' is in both 'loses' and 'may_lose'"), std::string::npos) << outcome.out;
 }
 
 TEST_F(VerifyGrades, APartThatDoesNotExistIsAUsageError) {
