@@ -415,6 +415,41 @@ void free_leftovers(const Allocator &allocator, std::vector<void *> &ptrs) {
 
 }  // namespace
 
+double median(std::vector<double> samples) {
+    if (samples.empty()) return 0;
+    std::sort(samples.begin(), samples.end());
+    std::size_t n = samples.size();
+    return n % 2 == 1 ? samples[n / 2] : (samples[n / 2 - 1] + samples[n / 2]) / 2;
+}
+
+std::vector<std::vector<double>> time_in_turn(const std::vector<const Allocator *> &allocators, const Trace &trace,
+                                              const ReplayOptions &options) {
+    std::vector<std::vector<double>> samples(allocators.size());
+    if (trace.ops.empty()) return samples;
+    std::vector<void *> ptrs(trace.num_ids, nullptr);
+    std::vector<bool> init_failed(allocators.size(), false);
+    for (int round = 0; round < options.timing_runs; ++round) {
+        // A B C, then C B A: a load that rises through a round weighs on every allocator alike.
+        for (std::size_t k = 0; k < allocators.size(); ++k) {
+            std::size_t i = round % 2 == 0 ? k : allocators.size() - 1 - k;
+            const Allocator &allocator = *allocators[i];
+            if (init_failed[i]) continue;
+            if (!start_pass(allocator, options)) {
+                init_failed[i] = true;
+                samples[i].clear();
+                continue;
+            }
+            auto started = std::chrono::steady_clock::now();
+            run_plain(allocator, trace, ptrs, [](const TraceOp &) {});
+            std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
+            free_leftovers(allocator, ptrs);
+            samples[i].push_back(static_cast<double>(trace.ops.size()) / std::max(elapsed.count(), 1e-9));
+            if (allocator.uses_memlib) mem_reset();
+        }
+    }
+    return samples;
+}
+
 ReplayResult replay(const Allocator &allocator, const Trace &trace, const ReplayOptions &options,
                     ReplayProgress *progress) {
     ReplayResult result;
@@ -499,10 +534,7 @@ ReplayResult replay(const Allocator &allocator, const Trace &trace, const Replay
             double seconds = std::max(elapsed.count(), 1e-9);
             result.timing_samples.push_back(static_cast<double>(trace.ops.size()) / seconds);
         }
-        std::vector<double> sorted = result.timing_samples;
-        std::sort(sorted.begin(), sorted.end());
-        std::size_t n = sorted.size();
-        result.ops_per_second = n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+        result.ops_per_second = median(result.timing_samples);
     }
     if (allocator.uses_memlib) mem_reset();
     return result;

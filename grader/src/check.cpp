@@ -5,6 +5,7 @@
 #include "check.h"
 
 #include "cli_error.h"
+#include "heaplab/replay.h"
 #include "process.h"
 
 #include <fmt/format.h>
@@ -334,8 +335,24 @@ PartResult run_utilization_part(const LabPart &part, const SuiteReplay &replay) 
     return result;
 }
 
+/// One trace's throughput ratio, student / yardstick: the median of the ratios of the rounds in
+/// which both were timed in turn (time_in_turn(): a load that changes from round to round
+/// cancels out, which halved the spread of the suite's ratio over repeated gradings under an
+/// on-and-off load), else the ratio of their medians.
+double trace_ratio(const nlohmann::json &ours, const nlohmann::json &theirs) {
+    const auto &mine = ours["timing_samples"];
+    const auto &yours = theirs["timing_samples"];
+    if (mine.is_array() && yours.is_array() && !mine.empty() && mine.size() == yours.size()) {
+        std::vector<double> ratios;
+        for (std::size_t round = 0; round < mine.size(); ++round)
+            if (yours[round].get<double>() > 0) ratios.push_back(mine[round].get<double>() / yours[round].get<double>());
+        if (!ratios.empty()) return median(ratios);
+    }
+    return ours["ops_per_second"].get<double>() / theirs["ops_per_second"].get<double>();
+}
+
 /// Throughput: the geometric mean over the traces of (student ops/s) / (yardstick ops/s),
-/// both measured in the same run, each the median of several timing runs.
+/// both measured in the same run, in turn, over several timing rounds (trace_ratio()).
 PartResult run_throughput_part(const LabPart &part, const SuiteReplay &replay) {
     PartResult result{part.name, part.kind, part.visibility, 0, part.points, false, "", ""};
     if (!replay.finished || replay.json["allocators"].size() < 2) {
@@ -348,10 +365,9 @@ PartResult run_throughput_part(const LabPart &part, const SuiteReplay &replay) {
     double log_sum = 0;
     std::size_t count = 0;
     for (std::size_t i = 0; i < student.size() && i < yard.size(); ++i) {
-        double ours = student[i]["ok"].get<bool>() ? student[i]["ops_per_second"].get<double>() : 0.0;
-        double theirs = yard[i]["ops_per_second"].get<double>();
-        if (theirs <= 0) continue;
-        log_sum += std::log(std::max(ours / theirs, 1e-6));
+        if (yard[i]["ops_per_second"].get<double>() <= 0) continue;
+        double ratio = student[i]["ok"].get<bool>() ? trace_ratio(student[i], yard[i]) : 0.0;
+        log_sum += std::log(std::max(ratio, 1e-6));
         ++count;
     }
     double ratio = count == 0 ? 0 : std::exp(log_sum / static_cast<double>(count));

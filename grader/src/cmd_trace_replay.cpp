@@ -119,12 +119,25 @@ int run_replay(const ReplaySettings &settings) {
     // A progress line only where a person watches: not in --json output, not in a log file.
     suite.show_progress = !settings.json && isatty(STDERR_FILENO);
 
-    nlohmann::json report = nlohmann::json::array();
+    // Several allocators timed: each checked first, then timed in turn with the others, trace
+    // by trace (time_suites_in_turn), so that their ratio does not depend on when the load
+    // changed; one allocator's runs stay back to back, as they always were.
+    bool in_turn = suite.options.time && allocators.size() >= 2;
+    if (in_turn) suite.options.time = false;
     auto started = std::chrono::steady_clock::now();
+    std::vector<SuiteRun> runs;
+    for (const auto &allocator : allocators) runs.push_back(replay_suite(*allocator, traces, suite, started));
+    if (in_turn) {
+        suite.options.time = true;
+        time_suites_in_turn(allocators, traces, suite, runs);
+    }
+
+    nlohmann::json report = nlohmann::json::array();
     std::vector<std::pair<std::string, SuiteTotals>> all_totals;
     bool all_ok = true;
-    for (const auto &allocator : allocators) {
-        SuiteRun run = replay_suite(*allocator, traces, suite, started);
+    for (std::size_t a = 0; a < allocators.size(); ++a) {
+        const auto &allocator = allocators[a];
+        const SuiteRun &run = runs[a];
         const std::vector<ReplayResult> &results = run.results;
         const SuiteTotals &totals = run.totals;
         all_ok = all_ok && totals.failed == 0;
@@ -170,7 +183,8 @@ void add_trace_replay_command(CLI::App &trace_command) {
     replay->add_option("--alignment", settings->alignment, "required payload alignment in bytes")
         ->capture_default_str();
     replay->add_option("--cap", settings->cap, "heap cap, e.g. 512M (mem_sbrk fails beyond it)");
-    replay->add_option("--runs", settings->runs, "timing runs per trace (throughput is the median)")
+    replay->add_option("--runs", settings->runs,
+                       "timing runs per trace (throughput is the median; several allocators take turns)")
         ->capture_default_str()->check(CLI::Range(1, 101));
     replay->add_flag("--no-time", settings->no_time, "skip the timing pass (correctness and utilization only)");
     replay->add_option("--timeout", settings->timeout, "seconds before a replay is stopped")

@@ -121,14 +121,23 @@ int run_journey(const JourneySettings &settings) {
     suite.options.timing_runs = settings.runs;
     suite.options.timeout_seconds = settings.timeout;
     suite.show_progress = isatty(STDERR_FILENO) != 0;
+    // Each allocator checked, then all of them timed in turn, trace by trace (suite_replay.h).
+    suite.options.time = false;
     auto started = std::chrono::steady_clock::now();
+    std::vector<std::shared_ptr<const Allocator>> allocators;
+    std::vector<SuiteRun> runs;
+    for (const std::string &name : journey_allocators()) {
+        allocators.push_back(load_allocator(name));
+        runs.push_back(replay_suite(*allocators.back(), traces, suite, started));
+    }
+    suite.options.time = true;
+    time_suites_in_turn(allocators, traces, suite, runs);
     std::vector<JourneyRow> rows;
     std::vector<std::string> failures;
-    for (const std::string &name : journey_allocators()) {
-        std::shared_ptr<const Allocator> allocator = load_allocator(name);
-        SuiteRun run = replay_suite(*allocator, traces, suite, started);
-        rows.push_back({name, allocator_idea(name, root.string()), run.totals});
-        for (const ReplayResult &r : run.results) {
+    for (std::size_t a = 0; a < allocators.size(); ++a) {
+        const std::string &name = allocators[a]->name;
+        rows.push_back({name, allocator_idea(name, root.string()), runs[a].totals});
+        for (const ReplayResult &r : runs[a].results) {
             if (r.ok) continue;
             failures.push_back(fmt::format("{}: {} failed: {}", name, r.trace, r.failure ? r.failure->reason : "?"));
             break;  // the first failure of each allocator; `trace replay` shows them all

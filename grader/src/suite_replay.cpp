@@ -2,8 +2,10 @@
 #include "suite_replay.h"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <optional>
 
 namespace heaplab {
 
@@ -59,6 +61,77 @@ SuiteRun replay_suite(const Allocator &allocator, const std::vector<Trace> &trac
     }
     if (settings.show_progress) std::fprintf(stderr, "\r%80s\r", "");
     return run;
+}
+
+namespace {
+
+/// Times @p timed on @p trace in turn, in a child process unless in_process; nullopt when the
+/// child crashed or ran out of time (@p why says how).
+std::optional<std::vector<std::vector<double>>> time_trace(const std::vector<const Allocator *> &timed,
+                                                           const Trace &trace, const SuiteSettings &settings,
+                                                           std::string &why) {
+    if (settings.in_process) return time_in_turn(timed, trace, settings.options);
+    auto work = [&](ReplayProgress &progress) {
+        progress.pass.store(3);
+        return nlohmann::json(time_in_turn(timed, trace, settings.options)).dump();
+    };
+    ReplayFailure failure;
+    std::optional<std::string> output =
+        run_isolated(trace, settings.options.timeout_seconds * static_cast<double>(timed.size()), work, failure);
+    if (!output) {
+        why = failure.reason;
+        return std::nullopt;
+    }
+    nlohmann::json json = nlohmann::json::parse(*output, nullptr, false);
+    if (json.is_discarded() || !json.is_array() || json.size() != timed.size()) {
+        why = "the timing run's report was unreadable";
+        return std::nullopt;
+    }
+    return json.get<std::vector<std::vector<double>>>();
+}
+
+}  // namespace
+
+void time_suites_in_turn(const std::vector<std::shared_ptr<const Allocator>> &allocators,
+                         const std::vector<Trace> &traces, const SuiteSettings &settings, std::vector<SuiteRun> &runs) {
+    for (std::size_t t = 0; t < traces.size(); ++t) {
+        std::vector<const Allocator *> timed;
+        std::vector<ReplayResult *> results;
+        for (std::size_t a = 0; a < allocators.size(); ++a) {
+            if (!runs[a].results[t].ok) continue;
+            timed.push_back(allocators[a].get());
+            results.push_back(&runs[a].results[t]);
+        }
+        if (timed.empty()) continue;
+        if (settings.show_progress) {
+            std::fprintf(stderr, "\r  timing %-16s in turn%-40s", traces[t].name.c_str(), "");
+            std::fflush(stderr);
+        }
+        std::string why;
+        std::optional<std::vector<std::vector<double>>> samples = time_trace(timed, traces[t], settings, why);
+        if (!samples) {
+            // One of them crashed (or looped) where its checked replay did not: find which.
+            samples.emplace(timed.size());
+            for (std::size_t i = 0; i < timed.size(); ++i) {
+                std::optional<std::vector<std::vector<double>>> alone = time_trace({timed[i]}, traces[t], settings, why);
+                if (alone) {
+                    (*samples)[i] = alone->front();
+                } else {
+                    results[i]->ok = false;
+                    results[i]->failure = ReplayFailure{0, "", 0, "in the timing pass, after a correct replay: " + why, ""};
+                }
+            }
+        }
+        for (std::size_t i = 0; i < timed.size(); ++i) {
+            results[i]->timing_samples = (*samples)[i];
+            results[i]->ops_per_second = median((*samples)[i]);
+        }
+    }
+    if (settings.show_progress) std::fprintf(stderr, "\r%80s\r", "");
+    for (SuiteRun &run : runs) {
+        run.totals = SuiteTotals{};
+        for (const ReplayResult &result : run.results) run.totals.add(result);
+    }
 }
 
 std::vector<std::shared_ptr<const Allocator>> load_allocators(const std::vector<std::string> &names) {

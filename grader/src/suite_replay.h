@@ -57,6 +57,18 @@ struct SuiteRun {
 SuiteRun replay_suite(const Allocator &allocator, const std::vector<Trace> &traces, const SuiteSettings &settings,
                       std::chrono::steady_clock::time_point started);
 
+/**
+ * @brief Measures the throughput of several allocators over a suite in turn (time_in_turn()),
+ *        after replay_suite() checked each: for every trace, the allocators that replayed it
+ *        correctly are timed round after round in one child process, and each result's
+ *        throughput becomes the median of its rounds. Run with SuiteSettings::options.time
+ *        off in replay_suite(), and on here. A child that crashes or runs out of time is
+ *        retried one allocator at a time; an allocator that fails alone fails the trace.
+ * @param runs one per allocator, in the order of @p allocators; their totals are recounted.
+ */
+void time_suites_in_turn(const std::vector<std::shared_ptr<const Allocator>> &allocators,
+                         const std::vector<Trace> &traces, const SuiteSettings &settings, std::vector<SuiteRun> &runs);
+
 /** @brief Loads allocators by name or path; `all` stands for every one this build has. */
 std::vector<std::shared_ptr<const Allocator>> load_allocators(const std::vector<std::string> &names);
 

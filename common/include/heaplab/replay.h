@@ -101,6 +101,20 @@ ReplayResult replay(const Allocator &allocator, const Trace &trace, const Replay
                     ReplayProgress *progress = nullptr);
 
 /**
+ * @brief Times @p allocators on @p trace in turn: options.timing_runs rounds, each running every
+ *        allocator once (A B, then B A, ...), so that a change in the machine's load falls on
+ *        all of them alike and their ratio holds steadier than when one allocator's runs all
+ *        come before the other's. No checks: only for allocators that replayed @p trace
+ *        correctly (replay()).
+ * @return per allocator, its ops/s in each round; empty for one whose mm_init() failed.
+ */
+std::vector<std::vector<double>> time_in_turn(const std::vector<const Allocator *> &allocators, const Trace &trace,
+                                              const ReplayOptions &options);
+
+/** @brief The median of @p samples (the mean of the middle two for an even count; 0 when empty). */
+double median(std::vector<double> samples);
+
+/**
  * @brief Replays in a forked child: a crash, a signal or a timeout of the allocator becomes a
  *        failed result naming the request it happened in.
  */
