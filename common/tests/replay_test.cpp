@@ -144,6 +144,37 @@ TEST(ReplayIsolated, AGoodReplayComesBackWhole) {
     EXPECT_EQ(result.timing_samples.size(), 1u);
 }
 
+TEST(TimeInTurn, EveryAllocatorGetsOneSamplePerRound) {
+    ReplayOptions options;
+    options.timing_runs = 4;
+    heaplab::Trace trace = parse_trace(kMixed, "mixed.rep");
+    auto samples = heaplab::time_in_turn({&fixtures::bump_allocator(), &heaplab::libc_allocator()}, trace, options);
+    ASSERT_EQ(samples.size(), 2u) << "one list of samples per allocator, in their order";
+    for (const auto &rounds : samples) {
+        ASSERT_EQ(rounds.size(), 4u) << "one sample per round";
+        for (double ops_per_second : rounds) EXPECT_GT(ops_per_second, 0.0);
+    }
+    EXPECT_EQ(mem_heapsize(), 0u) << "the simulated heap is left empty for whatever runs next";
+}
+
+TEST(TimeInTurn, AnAllocatorWhoseInitFailsGetsNoSamplesAndTheOthersStillDo) {
+    heaplab::Allocator refusing = fixtures::bump_allocator();
+    refusing.init = [] { return -1; };
+    ReplayOptions options;
+    options.timing_runs = 3;
+    auto samples = heaplab::time_in_turn({&refusing, &fixtures::bump_allocator()},
+                                         parse_trace(kMixed, "mixed.rep"), options);
+    ASSERT_EQ(samples.size(), 2u);
+    EXPECT_TRUE(samples[0].empty()) << "mm_init failed: no timing";
+    EXPECT_EQ(samples[1].size(), 3u);
+}
+
+TEST(Median, OddEvenAndEmpty) {
+    EXPECT_EQ(heaplab::median({3, 1, 2}), 2);
+    EXPECT_EQ(heaplab::median({4, 1, 3, 2}), 2.5);
+    EXPECT_EQ(heaplab::median({}), 0);
+}
+
 TEST(ReplayJson, RoundTrips) {
     auto all = fixtures::broken_allocators();
     ReplayResult result = heaplab::replay(all[1].allocator, parse_trace(all[1].trace, "f.rep"), quick());
