@@ -148,14 +148,14 @@ int run_journey(const JourneySettings &settings) {
     std::string how_many = fmt::format("{} trace{}", traces.size(), traces.size() == 1 ? "" : "s");
     std::string timed = fmt::format("{} timed run{}", settings.runs, settings.runs == 1 ? "" : "s");
     if (!markdown)
-        fmt::print("the journey in numbers: {}, throughput the median of {} each\n"
+        fmt::print("the journey in numbers: {}, throughput the median of {} each, the allocators taking turns\n"
                    "(utilization: peak live payload / peak heap, mean over the traces; throughput: all requests /"
                    " all time;\n vs glibc: the ratio to libc)\n",
                    how_many, timed);
     fmt::print("{}", journey_table(rows, markdown ? JourneyFormat::markdown : JourneyFormat::text));
     if (markdown)
         fmt::print("\nUtilization is peak live payload / peak heap, the mean over {}; throughput is all requests / "
-                   "all time, the median of {} of each trace, on the machine that built this page: only the ratios "
+                   "all time, the median of {} of each trace (the allocators taking turns), on the machine that built this page: only the ratios "
                    "carry over. Made by `heaplab journey --format markdown`.\n",
                    how_many, timed);
     for (const std::string &failure : failures) fmt::print("{}{}\n", markdown ? "\n" : "  FAIL ", failure);
