@@ -64,6 +64,9 @@ SuiteRun replay_suite(const Allocator &allocator, const std::vector<Trace> &trac
  *        throughput becomes the median of its rounds. Run with SuiteSettings::options.time
  *        off in replay_suite(), and on here. A child that crashes or runs out of time is
  *        retried one allocator at a time; an allocator that fails alone fails the trace.
+ * @param allocators the allocators replay_suite() ran, in its order.
+ * @param traces the suite, in the order of each run's results.
+ * @param settings the suite's settings; options.timing_runs rounds per trace.
  * @param runs one per allocator, in the order of @p allocators; their totals are recounted.
  */
 void time_suites_in_turn(const std::vector<std::shared_ptr<const Allocator>> &allocators,
