@@ -119,18 +119,8 @@ int run_replay(const ReplaySettings &settings) {
     // A progress line only where a person watches: not in --json output, not in a log file.
     suite.show_progress = !settings.json && isatty(STDERR_FILENO);
 
-    // Several allocators timed: each checked first, then timed in turn with the others, trace
-    // by trace (time_suites_in_turn), so that their ratio does not depend on when the load
-    // changed; one allocator's runs stay back to back, as they always were.
-    bool in_turn = suite.options.time && allocators.size() >= 2;
-    if (in_turn) suite.options.time = false;
-    auto started = std::chrono::steady_clock::now();
-    std::vector<SuiteRun> runs;
-    for (const auto &allocator : allocators) runs.push_back(replay_suite(*allocator, traces, suite, started));
-    if (in_turn) {
-        suite.options.time = true;
-        time_suites_in_turn(allocators, traces, suite, runs);
-    }
+    // Several allocators timed take turns, trace by trace (replay_suites()).
+    std::vector<SuiteRun> runs = replay_suites(allocators, traces, suite, std::chrono::steady_clock::now());
 
     nlohmann::json report = nlohmann::json::array();
     std::vector<std::pair<std::string, SuiteTotals>> all_totals;

@@ -121,17 +121,10 @@ int run_journey(const JourneySettings &settings) {
     suite.options.timing_runs = settings.runs;
     suite.options.timeout_seconds = settings.timeout;
     suite.show_progress = isatty(STDERR_FILENO) != 0;
-    // Each allocator checked, then all of them timed in turn, trace by trace (suite_replay.h).
-    suite.options.time = false;
-    auto started = std::chrono::steady_clock::now();
     std::vector<std::shared_ptr<const Allocator>> allocators;
-    std::vector<SuiteRun> runs;
-    for (const std::string &name : journey_allocators()) {
-        allocators.push_back(load_allocator(name));
-        runs.push_back(replay_suite(*allocators.back(), traces, suite, started));
-    }
-    suite.options.time = true;
-    time_suites_in_turn(allocators, traces, suite, runs);
+    for (const std::string &name : journey_allocators()) allocators.push_back(load_allocator(name));
+    // Each allocator checked, then all of them timed taking turns, trace by trace.
+    std::vector<SuiteRun> runs = replay_suites(allocators, traces, suite, std::chrono::steady_clock::now());
     std::vector<JourneyRow> rows;
     std::vector<std::string> failures;
     for (std::size_t a = 0; a < allocators.size(); ++a) {

@@ -90,8 +90,7 @@ std::optional<std::vector<std::vector<double>>> time_trace(const std::vector<con
     return json.get<std::vector<std::vector<double>>>();
 }
 
-}  // namespace
-
+/// The timing step of replay_suites(): @p runs were checked with the timing off.
 void time_suites_in_turn(const std::vector<std::shared_ptr<const Allocator>> &allocators,
                          const std::vector<Trace> &traces, const SuiteSettings &settings, std::vector<SuiteRun> &runs) {
     for (std::size_t t = 0; t < traces.size(); ++t) {
@@ -132,6 +131,20 @@ void time_suites_in_turn(const std::vector<std::shared_ptr<const Allocator>> &al
         run.totals = SuiteTotals{};
         for (const ReplayResult &result : run.results) run.totals.add(result);
     }
+}
+
+}  // namespace
+
+std::vector<SuiteRun> replay_suites(const std::vector<std::shared_ptr<const Allocator>> &allocators,
+                                    const std::vector<Trace> &traces, const SuiteSettings &settings,
+                                    std::chrono::steady_clock::time_point started) {
+    bool in_turn = settings.options.time && allocators.size() >= 2;
+    SuiteSettings checking = settings;
+    if (in_turn) checking.options.time = false;
+    std::vector<SuiteRun> runs;
+    for (const auto &allocator : allocators) runs.push_back(replay_suite(*allocator, traces, checking, started));
+    if (in_turn) time_suites_in_turn(allocators, traces, settings, runs);
+    return runs;
 }
 
 std::vector<std::shared_ptr<const Allocator>> load_allocators(const std::vector<std::string> &names) {

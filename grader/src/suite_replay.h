@@ -58,19 +58,18 @@ SuiteRun replay_suite(const Allocator &allocator, const std::vector<Trace> &trac
                       std::chrono::steady_clock::time_point started);
 
 /**
- * @brief Measures the throughput of several allocators over a suite in turn (time_in_turn()),
- *        after replay_suite() checked each: for every trace, the allocators that replayed it
- *        correctly are timed round after round in one child process, and each result's
- *        throughput becomes the median of its rounds. Run with SuiteSettings::options.time
- *        off in replay_suite(), and on here. A child that crashes or runs out of time is
- *        retried one allocator at a time; an allocator that fails alone fails the trace.
- * @param allocators the allocators replay_suite() ran, in its order.
- * @param traces the suite, in the order of each run's results.
- * @param settings the suite's settings; options.timing_runs rounds per trace.
- * @param runs one per allocator, in the order of @p allocators; their totals are recounted.
+ * @brief Replays every trace of @p traces on each of @p allocators (replay_suite()). With
+ *        timing on and several allocators, each is checked first with its timing off, and then
+ *        they are timed in turn (time_in_turn()): for every trace, the allocators that replayed
+ *        it correctly run round after round in one child process, and each result's throughput
+ *        becomes the median of its rounds — a load that changes during the run falls on all of
+ *        them alike. A timing child that crashes or runs out of time is retried one allocator
+ *        at a time; an allocator that fails alone fails the trace.
+ * @return one run per allocator, in the order of @p allocators.
  */
-void time_suites_in_turn(const std::vector<std::shared_ptr<const Allocator>> &allocators,
-                         const std::vector<Trace> &traces, const SuiteSettings &settings, std::vector<SuiteRun> &runs);
+std::vector<SuiteRun> replay_suites(const std::vector<std::shared_ptr<const Allocator>> &allocators,
+                                    const std::vector<Trace> &traces, const SuiteSettings &settings,
+                                    std::chrono::steady_clock::time_point started);
 
 /** @brief Loads allocators by name or path; `all` stands for every one this build has. */
 std::vector<std::shared_ptr<const Allocator>> load_allocators(const std::vector<std::string> &names);
